@@ -1,0 +1,47 @@
+/**
+ * Module boundaries from docs/DESIGN (see README "Architecture"):
+ *   http, cli -> workflows -> {policy, records, deid, models, guards, audit, auth} -> storage -> shared
+ * main.ts is the composition root and may import anything. `deid`, `policy`, `guards` do no I/O.
+ */
+const layer = (from, allowed) => ({
+  name: `${from}-boundary`,
+  comment: `src/${from} may only import ${allowed.join(', ') || 'nothing in src'}`,
+  severity: 'error',
+  from: { path: `^src/${from}/` },
+  to: {
+    path: '^src/',
+    pathNot: [`^src/${from}/`, ...allowed.map((a) => `^src/${a}(/|\\.ts$)`)],
+  },
+});
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    { name: 'no-orphans-in-src', severity: 'warn', from: { orphan: true, path: '^src/', pathNot: '\\.(test|d)\\.ts$|README' }, to: {} },
+    layer('shared', []),
+    layer('config', ['shared']),
+    layer('storage', ['shared']),
+    layer('deid', ['shared']),
+    layer('policy', ['shared']),
+    layer('guards', ['shared', 'deid']),
+    layer('audit', ['shared', 'storage']),
+    layer('auth', ['shared', 'storage', 'audit', 'policy']),
+    layer('records', ['shared', 'storage', 'audit', 'policy']),
+    layer('models', ['shared', 'storage', 'audit', 'deid']),
+    layer('workflows', ['shared', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards']),
+    layer('http', ['shared', 'config', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards', 'workflows']),
+    layer('cli', ['shared', 'config', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards', 'workflows', 'http', 'main']),
+    {
+      name: 'no-test-imports-in-product',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '\\.test\\.ts$' },
+      to: { path: '\\.test\\.ts$' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};
