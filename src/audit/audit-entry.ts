@@ -1,0 +1,53 @@
+/**
+ * What one audit entry records: who, what, when, why, outcome (45 CFR 164.312(b) audit
+ * controls; 164.528 accounting of disclosures reads from it). Entries hold ids and codes only,
+ * never PHI values: every string field is constrained to an identifier or code shape (no
+ * spaces, bounded length), so a name, a note or an address cannot be stored by accident.
+ */
+import { z } from 'zod';
+
+/** Opaque ids: `usr_…`, FHIR ids, UUIDs, `Patient/123`. No whitespace, so no free text. */
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$/, 'must be an identifier (no spaces, at most 128 chars)');
+/** Dotted action or reason codes: `audit.search`, `policy.denied`. */
+const code = z.string().regex(/^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$/, 'must be a dotted lower-case code').max(96);
+/** HL7 v3 ActReason PurposeOfUse codes (TREAT, ETREAT, HPAYMT, COVAUTH, HOPERAT, BTG, ...). */
+const purpose = z.string().regex(/^[A-Z][A-Z0-9_-]{1,31}$/, 'must be a PurposeOfUse code');
+const clientAddress = z.union([z.ipv4(), z.ipv6()]);
+
+export const principalKinds = ['person', 'service', 'system'] as const;
+export type PrincipalKind = (typeof principalKinds)[number];
+
+export const outcomes = ['success', 'denied', 'error'] as const;
+export type AuditOutcome = (typeof outcomes)[number];
+
+export const auditEntryInputSchema = z
+  .object({
+    who: z.object({ id, kind: z.enum(principalKinds) }).strict(),
+    action: code,
+    resource: z.object({ type: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/), id: id.optional() }).strict().optional(),
+    patient: id.optional(),
+    purpose: purpose.optional(),
+    breakGlass: id.optional(),
+    outcome: z.enum(outcomes),
+    reason: code.optional(),
+    requestId: id.optional(),
+    client: clientAddress.optional(),
+    details: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,63}$/), z.union([id, z.number().int(), z.boolean()])).optional(),
+  })
+  .strict();
+
+/** What a caller supplies; the log adds `v`, `seq` and `time`. */
+export type AuditEntryInput = z.infer<typeof auditEntryInputSchema>;
+
+/** A stored entry: the input plus format version, gap-free sequence number and server time. */
+export interface AuditEntry extends AuditEntryInput {
+  v: 1;
+  seq: number;
+  time: string;
+}
+
+export interface AuditReceipt {
+  seq: number;
+  /** Chain hash after this entry (hex). */
+  chainHash: string;
+}

@@ -1,0 +1,148 @@
+/**
+ * Audit log conformance: the same suite on SQLite and PostgreSQL.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { testDialects } from '../storage/testing/test-databases.js';
+import { createAuditWorld, sampleEntry } from './testing/audit-world.js';
+import type { AuditWorld } from './testing/audit-world.js';
+import { AuditLog } from './audit-log.js';
+import { fixedClock } from '../shared/clock.js';
+
+describe.each(testDialects())('audit log on $name', (dialect) => {
+  let w: AuditWorld | undefined;
+  afterEach(async () => {
+    await w?.dispose();
+    w = undefined;
+  });
+
+  it('assigns gap-free sequence numbers to concurrent appends and commits them in few batches', async () => {
+    w = await createAuditWorld(dialect);
+    const receipts = await Promise.all(Array.from({ length: 600 }, (_, i) => w!.log.append(sampleEntry(i))));
+    expect(receipts.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+    const rows = await w.t.db.selectFrom('audit_entry').select(['seq', 'request_id']).orderBy('seq').execute();
+    expect(rows).toHaveLength(600);
+    // Each caller's receipt names its own entry.
+    const bySeq = new Map(rows.map((r) => [r.seq, r.request_id]));
+    receipts.forEach((r, i) => expect(bySeq.get(r.seq)).toBe(`req-${i}`));
+    expect(w.log.stats.batches).toBeLessThan(20);
+    expect((await w.verify()).ok).toBe(true);
+  });
+
+  it('stores canonical entries with who, what, when, why and outcome', async () => {
+    w = await createAuditWorld(dialect);
+    await w.log.append(sampleEntry(3, { breakGlass: 'bg-1', reason: 'policy.denied', details: { fields: 3, view: 'intake' } }));
+    const row = await w.t.db.selectFrom('audit_entry').selectAll().executeTakeFirstOrThrow();
+    expect(JSON.parse(row.body)).toEqual({
+      v: 1, seq: 1, time: '2026-03-01T09:00:00.000Z', who: { id: 'usr_3', kind: 'person' }, action: 'auth.login',
+      resource: { type: 'Patient', id: 'pt-3' }, patient: 'pt-3', purpose: 'TREAT', breakGlass: 'bg-1', outcome: 'success',
+      reason: 'policy.denied', requestId: 'req-3', client: '127.0.0.1', details: { fields: 3, view: 'intake' },
+    });
+    expect(row.body.startsWith('{"action":"auth.login","breakGlass":"bg-1"')).toBe(true);
+    expect(row).toMatchObject({ seq: 1, patient_id: 'pt-3', principal_id: 'usr_3', outcome: 'success', purpose: 'TREAT' });
+  });
+
+  it('refuses free text where ids and codes belong, without echoing the value', async () => {
+    w = await createAuditWorld(dialect);
+    const canary = 'Zyxwarda Quintrell';
+    const err = await w.log.append(sampleEntry(1, { patient: canary })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'audit.invalid_entry' });
+    expect(String((err as Error).message)).not.toContain('Zyxwarda');
+    await expect(w.log.append(sampleEntry(1, { details: { note: 'DOB 1950-01-01 Smith' } }))).rejects.toMatchObject({ code: 'audit.invalid_entry' });
+    await expect(w.log.append(sampleEntry(1, { client: 'not-an-ip' }))).rejects.toMatchObject({ code: 'audit.invalid_entry' });
+    await expect(w.log.append({ ...sampleEntry(1), extra: 'x' } as never)).rejects.toMatchObject({ code: 'audit.invalid_entry' });
+    expect(await w.t.db.selectFrom('audit_entry').selectAll().execute()).toEqual([]);
+  });
+
+  it('commits a state change and its audit entry together, and neither when the work fails', async () => {
+    w = await createAuditWorld(dialect);
+    const ok = w.log.transact(async (trx, record) => {
+      await trx.insertInto('ward_meta').values({ key: 'a', value: '1' }).execute();
+      record(sampleEntry(1, { action: 'meta.write' }));
+      return 'done';
+    });
+    const bad = w.log.transact(async (trx, record) => {
+      await trx.insertInto('ward_meta').values({ key: 'b', value: '2' }).execute();
+      record(sampleEntry(2, { action: 'meta.write' }));
+      throw new Error('work failed');
+    });
+    const plain = w.log.append(sampleEntry(3));
+    await expect(ok).resolves.toBe('done');
+    await expect(bad).rejects.toThrow('work failed');
+    await expect(plain).resolves.toMatchObject({ seq: 2 });
+    expect(await w.t.db.selectFrom('ward_meta').select('key').execute()).toEqual([{ key: 'a' }]);
+    const entries = await w.t.db.selectFrom('audit_entry').select(['seq', 'request_id']).orderBy('seq').execute();
+    expect(entries).toEqual([{ seq: 1, request_id: 'req-1' }, { seq: 2, request_id: 'req-3' }]);
+    expect((await w.verify()).ok).toBe(true);
+  });
+
+  it('a work item that records an invalid entry is rolled back whole', async () => {
+    w = await createAuditWorld(dialect);
+    await expect(
+      w.log.transact(async (trx, record) => {
+        await trx.insertInto('ward_meta').values({ key: 'c', value: '3' }).execute();
+        record(sampleEntry(1, { patient: 'has spaces in it' }));
+      }),
+    ).rejects.toMatchObject({ code: 'audit.invalid_entry' });
+    expect(await w.t.db.selectFrom('ward_meta').selectAll().execute()).toEqual([]);
+  });
+
+  it('signs checkpoints into the database and the checkpoint file; verify accepts the intact log', async () => {
+    w = await createAuditWorld(dialect);
+    for (let i = 0; i < 5; i++) await w.log.append(sampleEntry(i));
+    const cp1 = await w.log.checkpoint();
+    expect(cp1).toMatchObject({ treeSize: 5, type: 'ward.audit.checkpoint.v1' });
+    expect(await w.log.checkpoint()).toBeUndefined(); // nothing new
+    await Promise.all(Array.from({ length: 7 }, (_, i) => w!.log.append(sampleEntry(10 + i))));
+    await w.log.close();
+    expect(w.checkpointFile.read().checkpoints.map((c) => c.treeSize)).toEqual([5, 12]);
+    const v = await w.verify();
+    expect(v).toMatchObject({ ok: true, entries: 12, checkpointsVerified: 4, latestCheckpoint: { treeSize: 12 } });
+    await expect(w.log.append(sampleEntry(1))).rejects.toMatchObject({ code: 'audit.closed' });
+  });
+
+  it('a second writer on the same database continues the same chain', async () => {
+    w = await createAuditWorld(dialect);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => w!.log.append(sampleEntry(i))));
+    const other = w.t.reopen();
+    try {
+      const log2 = new AuditLog({ db: other.db, clock: fixedClock(new Date('2026-03-02T00:00:00Z')), signingKey: w.privateKey, checkpointSink: w.checkpointFile });
+      await Promise.all([
+        ...Array.from({ length: 30 }, (_, i) => log2.append(sampleEntry(100 + i))),
+        ...Array.from({ length: 30 }, (_, i) => w!.log.append(sampleEntry(200 + i))),
+      ]);
+      await log2.close();
+    } finally {
+      await other.close();
+    }
+    expect(await w.verify()).toMatchObject({ ok: true, entries: 80 });
+  });
+
+  it('fails closed on a read-only database: the state change is not kept and the caller gets audit.write_failed', async () => {
+    w = await createAuditWorld(dialect);
+    await w.log.append(sampleEntry(0));
+    const ro = dialect.name === 'sqlite' ? w.t.reopen({ readonly: true }) : w.t.reopen();
+    try {
+      if (dialect.name === 'postgres') {
+        await sql`alter database ${sql.id(new URL((w.t.connection as { url: string }).url).pathname.slice(1))} set default_transaction_read_only = on`.execute(w.t.db);
+      }
+      const log = new AuditLog({ db: ro.db, clock: w.clock });
+      const work = log.transact(async (trx, record) => {
+        await trx.insertInto('ward_meta').values({ key: 'x', value: 'y' }).execute();
+        record(sampleEntry(1));
+      });
+      await expect(work).rejects.toMatchObject({ code: 'audit.write_failed' });
+      await expect(log.append(sampleEntry(2))).rejects.toMatchObject({ code: 'audit.write_failed' });
+    } finally {
+      await ro.close();
+      if (dialect.name === 'postgres') {
+        const name = new URL((w.t.connection as { url: string }).url).pathname.slice(1);
+        const fresh = w.t.reopen();
+        await sql`alter database ${sql.id(name)} set default_transaction_read_only = off`.execute(fresh.db).catch(() => undefined);
+        await fresh.close();
+      }
+    }
+    expect(await w.t.db.selectFrom('ward_meta').selectAll().execute()).toEqual([]);
+    expect((await w.verify()).entries).toBe(1);
+  });
+});

@@ -1,0 +1,293 @@
+/**
+ * The append-only audit log with group commit.
+ *
+ * Appends from concurrent callers are queued and written together: one transaction (one
+ * fsync on SQLite with synchronous=FULL, one commit on PostgreSQL) per batch. A caller's
+ * promise resolves only after the batch has committed, so an acknowledged entry is durable.
+ * `transact` runs a caller's state change inside the same batch transaction as its audit
+ * entries (under a savepoint): both commit or neither does, which is how Ward fails closed.
+ *
+ * Sequence numbers are gap-free: they are assigned inside the transaction from the head row,
+ * which is locked first (a row lock on PostgreSQL, the write lock on SQLite), so several
+ * processes may share one database.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { WardSchema } from '../storage/schema.js';
+import type { Clock } from '../shared/clock.js';
+import { canonicalJson } from '../shared/canonical-json.js';
+import type { JsonValue } from '../shared/canonical-json.js';
+import { WardError } from '../shared/ward-error.js';
+import { auditEntryInputSchema } from './audit-entry.js';
+import type { AuditEntry, AuditEntryInput, AuditReceipt } from './audit-entry.js';
+import { chainHash } from './hash-chain.js';
+import { MerkleFrontier, leafHash } from './merkle.js';
+import { signCheckpoint } from './checkpoint.js';
+import type { SignedCheckpoint } from './checkpoint.js';
+import type { CheckpointSink } from './checkpoint-file.js';
+
+export type AuditTransaction = Transaction<WardSchema>;
+/** Record an audit entry as part of a `transact` unit of work. */
+export type RecordAudit = (entry: AuditEntryInput) => void;
+
+interface EntryItem {
+  kind: 'entry';
+  input: AuditEntryInput;
+  time: string;
+  resolve: (r: AuditReceipt) => void;
+  reject: (e: unknown) => void;
+}
+
+interface WorkItem {
+  kind: 'work';
+  time: string;
+  work: (trx: AuditTransaction, record: RecordAudit) => Promise<unknown>;
+  resolve: (r: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+type Item = EntryItem | WorkItem;
+
+export interface AuditLogOptions {
+  db: Kysely<WardSchema>;
+  clock: Clock;
+  /** Ed25519 key that signs checkpoints; without it the log can append but not checkpoint. */
+  signingKey?: KeyObject;
+  /** Where signed checkpoints are also written, outside the database. */
+  checkpointSink?: CheckpointSink;
+  /** Largest number of entries written in one transaction. */
+  maxBatch?: number;
+}
+
+interface HeadState {
+  seq: number;
+  chain: Buffer;
+  frontier: MerkleFrontier;
+}
+
+export function validateAuditEntry(input: AuditEntryInput): AuditEntryInput {
+  const parsed = auditEntryInputSchema.safeParse(input);
+  if (!parsed.success) {
+    // The message names fields and rules only: the rejected value may be exactly the PHI we keep out.
+    const fields = parsed.error.issues.map((i) => i.path.join('.') || '(entry)').join(', ');
+    throw new WardError('audit.invalid_entry', `audit entry rejected: invalid ${fields}`);
+  }
+  return parsed.data;
+}
+
+export class AuditLog {
+  private readonly db: Kysely<WardSchema>;
+  private readonly clock: Clock;
+  private readonly signingKey: KeyObject | undefined;
+  private readonly sink: CheckpointSink | undefined;
+  private readonly maxBatch: number;
+  private queue: Item[] = [];
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  /** Counters for benchmarks and tests (batches written, entries written). */
+  readonly stats = { batches: 0, entries: 0 };
+
+  constructor(options: AuditLogOptions) {
+    this.db = options.db;
+    this.clock = options.clock;
+    this.signingKey = options.signingKey;
+    this.sink = options.checkpointSink;
+    this.maxBatch = options.maxBatch ?? 4096;
+  }
+
+  /** Append one entry; resolves once it is durable. Rejects with `audit.write_failed` otherwise. */
+  append(input: AuditEntryInput): Promise<AuditReceipt> {
+    return new Promise<AuditReceipt>((resolve, reject) => {
+      if (this.closed) return reject(new WardError('audit.closed', 'the audit log is shut down', { status: 503 }));
+      let valid: AuditEntryInput;
+      try {
+        valid = validateAuditEntry(input);
+      } catch (e) {
+        return reject(e instanceof Error ? e : new WardError('audit.invalid_entry', 'audit entry rejected'));
+      }
+      this.enqueue({ kind: 'entry', input: valid, time: this.clock.now().toISOString(), resolve, reject });
+    });
+  }
+
+  /**
+   * Run `work` and the audit entries it records in one transaction. If the work throws, its
+   * changes are rolled back and nothing it recorded is kept; if the audit write fails, the
+   * work is rolled back too (fail closed). Keep `work` short: it runs inside a batch.
+   */
+  transact<T>(work: (trx: AuditTransaction, record: RecordAudit) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.closed) return reject(new WardError('audit.closed', 'the audit log is shut down', { status: 503 }));
+      this.enqueue({ kind: 'work', time: this.clock.now().toISOString(), work, resolve: resolve as (r: unknown) => void, reject });
+    });
+  }
+
+  /** Wait until everything queued so far is written (or has failed). */
+  async flush(): Promise<void> {
+    while (this.flushing !== undefined || this.queue.length > 0) {
+      if (this.flushing === undefined) this.startFlush();
+      await this.flushing;
+    }
+  }
+
+  /**
+   * Sign a checkpoint of the log as it stands, store it in the database and the checkpoint
+   * file. Returns undefined when nothing was appended since the last checkpoint.
+   */
+  async checkpoint(options: { force?: boolean } = {}): Promise<SignedCheckpoint | undefined> {
+    if (this.signingKey === undefined) throw new WardError('audit.no_signing_key', 'no audit signing key configured');
+    await this.flush();
+    const head = await this.db.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+    const last = await this.db
+      .selectFrom('audit_checkpoint')
+      .select('tree_size')
+      .orderBy('tree_size', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!options.force && last !== undefined && last.tree_size >= head.seq) return undefined;
+    if (!options.force && last === undefined && head.seq === 0) return undefined;
+    const frontier = MerkleFrontier.fromHex(JSON.parse(head.frontier) as string[], head.seq);
+    const cp = signCheckpoint(this.signingKey, {
+      treeSize: head.seq,
+      rootHash: frontier.root().toString('hex'),
+      chainHash: head.chain_hash,
+      time: this.clock.now().toISOString(),
+    });
+    // File first: if the database insert then fails, the file holds a checkpoint that the
+    // database does not, which verify accepts (it recomputes the root); the reverse order
+    // could leave a database-only checkpoint that an attacker could quietly delete.
+    this.sink?.append(cp);
+    await this.db
+      .insertInto('audit_checkpoint')
+      .values({ tree_size: cp.treeSize, ts: cp.time, body: canonicalJson({ ...cp }) })
+      .onConflict((oc) => oc.column('tree_size').doNothing())
+      .execute();
+    return cp;
+  }
+
+  /** Stop accepting entries, write what is queued, and sign a final checkpoint. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    if (this.signingKey !== undefined) await this.checkpoint();
+  }
+
+  private enqueue(item: Item): void {
+    this.queue.push(item);
+    if (this.flushing === undefined) this.startFlush();
+  }
+
+  private startFlush(): void {
+    this.flushing = (async () => {
+      // Let callers that are appending in this same tick join the batch.
+      await new Promise<void>((r) => setImmediate(r));
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        await this.writeBatch(batch);
+      }
+    })().finally(() => {
+      this.flushing = undefined;
+      if (this.queue.length > 0) this.startFlush();
+    });
+  }
+
+  private async writeBatch(batch: Item[]): Promise<void> {
+    const receipts = new Map<Item, AuditReceipt | { value: unknown }>();
+    const failures = new Map<Item, unknown>();
+    let trx;
+    try {
+      trx = await this.db.startTransaction().execute();
+    } catch (cause) {
+      const err = new WardError('audit.write_failed', 'audit log write failed', { cause, status: 503 });
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    try {
+      // Take the head lock first: the UPDATE makes SQLite take its write lock and PostgreSQL
+      // lock the row, so concurrent writers (other processes) serialize here.
+      await trx.updateTable('audit_head').set({ id: 1 }).where('id', '=', 1).execute();
+      const headRow = await trx.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+      const head: HeadState = {
+        seq: headRow.seq,
+        chain: Buffer.from(headRow.chain_hash, 'hex'),
+        frontier: MerkleFrontier.fromHex(JSON.parse(headRow.frontier) as string[], headRow.seq),
+      };
+      const rows: WardSchema['audit_entry'][] = [];
+      const add = (input: AuditEntryInput, time: string): AuditReceipt => {
+        const seq = head.seq + 1;
+        const entry: AuditEntry = { v: 1, seq, time, ...input };
+        const body = canonicalJson(entry as unknown as JsonValue);
+        const leaf = leafHash(body);
+        const chain = chainHash(head.chain, leaf);
+        head.frontier.push(leaf);
+        head.seq = seq;
+        head.chain = chain;
+        rows.push(toRow(entry, body, leaf, chain));
+        return { seq, chainHash: chain.toString('hex') };
+      };
+      for (const item of batch) {
+        if (item.kind === 'entry') {
+          receipts.set(item, add(item.input, item.time));
+          continue;
+        }
+        const recorded: AuditEntryInput[] = [];
+        const sp = await trx.savepoint('ward_work').execute();
+        try {
+          const value = await item.work(sp, (e) => recorded.push(validateAuditEntry(e)));
+          await sp.releaseSavepoint('ward_work').execute();
+          for (const e of recorded) add(e, item.time);
+          receipts.set(item, { value });
+        } catch (e) {
+          await sp.rollbackToSavepoint('ward_work').execute();
+          failures.set(item, e);
+        }
+      }
+      for (let i = 0; i < rows.length; i += 500) {
+        await trx.insertInto('audit_entry').values(rows.slice(i, i + 500)).execute();
+      }
+      await trx
+        .updateTable('audit_head')
+        .set({ seq: head.seq, chain_hash: head.chain.toString('hex'), frontier: JSON.stringify(head.frontier.toHex()) })
+        .where('id', '=', 1)
+        .execute();
+      await trx.commit().execute();
+      this.stats.batches += 1;
+      this.stats.entries += rows.length;
+    } catch (cause) {
+      await trx.rollback().execute().catch(() => undefined);
+      const err = new WardError('audit.write_failed', 'audit log write failed', { cause, status: 503 });
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    for (const item of batch) {
+      const failure = failures.get(item);
+      if (failures.has(item)) {
+        item.reject(failure);
+        continue;
+      }
+      const r = receipts.get(item);
+      if (item.kind === 'entry') item.resolve(r as AuditReceipt);
+      else item.resolve((r as { value: unknown }).value);
+    }
+  }
+}
+
+function toRow(entry: AuditEntry, body: string, leaf: Buffer, chain: Buffer): WardSchema['audit_entry'] {
+  return {
+    seq: entry.seq,
+    ts: entry.time,
+    principal_id: entry.who.id,
+    principal_kind: entry.who.kind,
+    action: entry.action,
+    resource_type: entry.resource?.type ?? null,
+    resource_id: entry.resource?.id ?? null,
+    patient_id: entry.patient ?? null,
+    purpose: entry.purpose ?? null,
+    outcome: entry.outcome,
+    request_id: entry.requestId ?? null,
+    body,
+    leaf_hash: leaf.toString('hex'),
+    chain_hash: chain.toString('hex'),
+  };
+}
+
+export { toRow as auditRowOf };

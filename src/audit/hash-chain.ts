@@ -1,0 +1,8 @@
+import { hash } from 'node:crypto';
+
+/** The chain link: SHA-256(previous chain hash || this entry's leaf hash). The first entry chains from 32 zero bytes. */
+export const GENESIS_CHAIN = Buffer.alloc(32);
+
+export function chainHash(previous: Buffer, leaf: Buffer): Buffer {
+  return hash('sha256', Buffer.concat([previous, leaf], 64), 'buffer');
+}

@@ -1,0 +1,164 @@
+/**
+ * Merkle tree hashing as specified by RFC 9162 (Certificate Transparency v2) section 2.1:
+ *   leaf hash  MTH({d0}) = SHA-256(0x00 || d0)
+ *   node hash  SHA-256(0x01 || left || right)
+ * The split point for n leaves is the largest power of two smaller than n (2.1.1).
+ * Pure functions over Buffers; no I/O.
+ */
+import { hash } from 'node:crypto';
+
+const LEAF_PREFIX = Buffer.from([0x00]);
+const NODE_PREFIX = Buffer.from([0x01]);
+
+export const EMPTY_TREE_ROOT = hash('sha256', Buffer.alloc(0), 'buffer');
+
+export function leafHash(data: Buffer | string): Buffer {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  return hash('sha256', Buffer.concat([LEAF_PREFIX, bytes]), 'buffer');
+}
+
+export function nodeHash(left: Buffer, right: Buffer): Buffer {
+  return hash('sha256', Buffer.concat([NODE_PREFIX, left, right], 65), 'buffer');
+}
+
+/** Largest power of two strictly smaller than n (n >= 2). */
+function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/** MTH(D[n]) computed directly from the leaf hashes (RFC 9162 2.1.1). */
+export function rootFromLeafHashes(leaves: readonly Buffer[]): Buffer {
+  if (leaves.length === 0) return EMPTY_TREE_ROOT;
+  // Bottom-up over a frontier gives the same result as the recursive definition, in O(n).
+  let frontier: Buffer[] = [];
+  let size = 0;
+  for (const leaf of leaves) {
+    frontier = frontierAppend(frontier, size, leaf);
+    size += 1;
+  }
+  return frontierRoot(frontier);
+}
+
+/**
+ * The compact range (frontier) of a tree of `size` leaves: the roots of its perfect subtrees,
+ * largest first, one per set bit of `size`. Appending a leaf merges equal-sized subtrees.
+ */
+export function frontierAppend(frontier: readonly Buffer[], size: number, leaf: Buffer): Buffer[] {
+  const next = frontier.slice();
+  let node = leaf;
+  let s = size;
+  while (s & 1) {
+    const left = next.pop();
+    if (left === undefined) throw new Error('merkle frontier does not match its size');
+    node = nodeHash(left, node);
+    s >>>= 1;
+  }
+  next.push(node);
+  return next;
+}
+
+/** Root of the tree whose frontier is given: fold right-to-left (smaller subtrees are right children). */
+export function frontierRoot(frontier: readonly Buffer[]): Buffer {
+  if (frontier.length === 0) return EMPTY_TREE_ROOT;
+  let acc = frontier[frontier.length - 1] as Buffer;
+  for (let i = frontier.length - 2; i >= 0; i--) acc = nodeHash(frontier[i] as Buffer, acc);
+  return acc;
+}
+
+/** PATH(m, D[n]) of RFC 9162 2.1.3.1: the inclusion proof for leaf index m in a tree of n leaves. */
+export function inclusionProof(leaves: readonly Buffer[], index: number, size: number = leaves.length): Buffer[] {
+  if (!Number.isInteger(index) || index < 0 || index >= size || size > leaves.length) {
+    throw new RangeError('leaf index outside the tree');
+  }
+  const path: Buffer[] = [];
+  let lo = 0;
+  let n = size;
+  let m = index;
+  // Walk down from the root, collecting the sibling subtree root at each level (top-down),
+  // then reverse so the proof lists siblings from the leaf upwards as RFC 9162 does.
+  while (n > 1) {
+    const k = splitPoint(n);
+    if (m < k) {
+      path.push(rootFromLeafHashes(leaves.slice(lo + k, lo + n)));
+      n = k;
+    } else {
+      path.push(rootFromLeafHashes(leaves.slice(lo, lo + k)));
+      lo += k;
+      m -= k;
+      n -= k;
+    }
+  }
+  return path.reverse();
+}
+
+/** Verify an inclusion proof (RFC 9162 2.1.3.2). Returns false on any mismatch. */
+export function verifyInclusion(leaf: Buffer, index: number, size: number, proof: readonly Buffer[], root: Buffer): boolean {
+  if (!Number.isInteger(index) || !Number.isInteger(size) || index < 0 || index >= size) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0) return false;
+    if (fn & 1 || fn === sn) {
+      r = nodeHash(p, r);
+      if (!(fn & 1)) {
+        while (fn !== 0 && !(fn & 1)) {
+          fn >>>= 1;
+          sn >>>= 1;
+        }
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn >>>= 1;
+    sn >>>= 1;
+  }
+  return sn === 0 && r.equals(root);
+}
+
+/** A mutable frontier for streaming use (writer and verifier): O(1) amortized per leaf. */
+export class MerkleFrontier {
+  private nodes: Buffer[];
+  private count: number;
+
+  constructor(nodes: readonly Buffer[] = [], size = 0) {
+    if (nodes.length !== popcount(size)) throw new Error('merkle frontier does not match its size');
+    this.nodes = nodes.slice();
+    this.count = size;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(leaf: Buffer): void {
+    let node = leaf;
+    let s = this.count;
+    while (s & 1) {
+      node = nodeHash(this.nodes.pop() as Buffer, node);
+      s >>>= 1;
+    }
+    this.nodes.push(node);
+    this.count += 1;
+  }
+
+  root(): Buffer {
+    return frontierRoot(this.nodes);
+  }
+
+  toHex(): string[] {
+    return this.nodes.map((b) => b.toString('hex'));
+  }
+
+  static fromHex(hexes: readonly string[], size: number): MerkleFrontier {
+    return new MerkleFrontier(hexes.map((h) => Buffer.from(h, 'hex')), size);
+  }
+}
+
+function popcount(n: number): number {
+  let c = 0;
+  for (let v = n; v > 0; v = Math.floor(v / 2)) c += v % 2;
+  return c;
+}

@@ -1,0 +1,45 @@
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { WardSchema } from './schema.js';
+import type { WardDatabase } from './ward-database.js';
+
+export interface PostgresOptions {
+  url: string;
+  maxConnections?: number;
+}
+
+const INT8_OID = 20;
+
+/**
+ * PostgreSQL for scale-out. BIGINT columns (sequence numbers) come back as JavaScript numbers:
+ * they stay below 2^53 for any realistic log, and a per-pool type parser keeps the global
+ * `pg.types` untouched.
+ */
+export function openPostgres(options: PostgresOptions): WardDatabase {
+  const builtin = pg.types.getTypeParser.bind(pg.types) as (oid: number, format?: 'text' | 'binary') => unknown;
+  const types = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID ? (v: string) => Number(v) : builtin(oid, format)) as typeof pg.types.getTypeParser,
+  };
+  const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10, types });
+  // An idle client's network error must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  const db = new Kysely<WardSchema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    location: `postgres:${redactUrl(options.url)}`,
+    close: () => db.destroy(),
+  };
+}
+
+/** Strip credentials from a connection URL before it reaches a log line. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return `${u.host}${u.pathname}`;
+  } catch {
+    return '(unparsable url)';
+  }
+}

@@ -1,0 +1,41 @@
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { WardSchema } from './schema.js';
+import type { WardDatabase } from './ward-database.js';
+import { WardError } from '../shared/ward-error.js';
+
+export interface SqliteOptions {
+  file: string;
+  readonly?: boolean;
+  /**
+   * Upper bound on the database size in pages (PRAGMA max_page_count). Operators use it as a
+   * disk quota; tests use it to stand in for a full disk.
+   */
+  maxPageCount?: number;
+}
+
+/**
+ * The embedded default. WAL lets readers run beside the single writer; `synchronous=FULL`
+ * makes every commit durable (fsync of the WAL) before it returns, which is what the audit
+ * log's acknowledgement promises (45 CFR 164.312(b) audit controls must not lose records).
+ */
+export function openSqlite(options: SqliteOptions): WardDatabase {
+  let raw: Database.Database;
+  try {
+    raw = new Database(options.file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  } catch (cause) {
+    throw new WardError('storage.open_failed', 'cannot open the SQLite database', { cause, status: 503 });
+  }
+  if (!options.readonly) raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma('busy_timeout = 5000');
+  if (options.maxPageCount !== undefined) raw.pragma(`max_page_count = ${Math.trunc(options.maxPageCount)}`);
+  const db = new Kysely<WardSchema>({ dialect: new SqliteDialect({ database: raw }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    location: `sqlite:${options.file}`,
+    close: () => db.destroy(),
+  };
+}
