@@ -48,7 +48,7 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
 
 /** Recompute seq columns, leaf and chain hashes from `from` on, as a careful attacker would. */
 function rechain(rows: AuditEntryTable[], from: number, renumberBodies: boolean): void {
-  let chain = from === 0 ? GENESIS_CHAIN : Buffer.from((rows[from - 1] as AuditEntryTable).chain_hash, 'hex');
+  let chain: Buffer = from === 0 ? GENESIS_CHAIN : Buffer.from((rows[from - 1] as AuditEntryTable).chain_hash, 'hex');
   for (let i = from; i < rows.length; i++) {
     const row = rows[i] as AuditEntryTable;
     row.seq = i + 1;
@@ -134,7 +134,7 @@ describe.each(testDialects())('tamper evidence on $name', (dialect) => {
       case 'insert': {
         const forged = { ...(baseRows[0] as AuditEntryTable), request_id: 'req-forged' };
         const entry = { ...(JSON.parse(forged.body) as object), requestId: 'req-forged', seq: m.at + 1 };
-        forged.body = canonicalJson(entry as never);
+        forged.body = canonicalJson(entry);
         rows.splice(m.at, 0, forged);
         rechain(rows, m.at, m.rehash);
         if (!m.rehash) {
@@ -161,7 +161,7 @@ describe.each(testDialects())('tamper evidence on $name', (dialect) => {
         const row = rows[m.at] as AuditEntryTable;
         const entry = JSON.parse(row.body) as { outcome: string };
         entry.outcome = 'error';
-        row.body = canonicalJson(entry as never);
+        row.body = canonicalJson(entry);
         row.outcome = 'error';
         rechain(rows, m.at, false);
         const h = headOf(rows);

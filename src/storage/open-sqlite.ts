@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { WardSchema } from './schema.js';
 import type { WardDatabase } from './ward-database.js';
@@ -22,6 +23,9 @@ export interface SqliteOptions {
 export function openSqlite(options: SqliteOptions): WardDatabase {
   let raw: Database.Database;
   try {
+    // Create the file ourselves so it is private from the first byte (0600); SQLite gives its
+    // -wal and -shm files the database file's permissions.
+    if (!options.readonly && options.file !== ':memory:' && !existsSync(options.file)) writeFileSync(options.file, '', { mode: 0o600, flag: 'wx' });
     raw = new Database(options.file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   } catch (cause) {
     throw new WardError('storage.open_failed', 'cannot open the SQLite database', { cause, status: 503 });

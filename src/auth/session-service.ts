@@ -1,0 +1,97 @@
+/**
+ * Sessions for people: an opaque 256-bit bearer token, stored only as its SHA-256 hash, with
+ * an idle timeout and an absolute lifetime (automatic logoff, 45 CFR 164.312(a)(2)(iii)).
+ * A disabled account's sessions stop working at once because every request re-reads the
+ * account. Login success and failure are both audited; the failure message is the same for
+ * an unknown user and a wrong password.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { WardSchema } from '../storage/schema.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../shared/clock.js';
+import { WardError } from '../shared/ward-error.js';
+import { verifyPassword, hashPassword } from './password-hasher.js';
+import type { AccountService, AuditContext } from './account-service.js';
+import { auditEntryFor } from './account-service.js';
+import type { Principal } from './principal.js';
+
+export interface SessionPolicy {
+  idleMinutes: number;
+  absoluteHours: number;
+}
+
+export const SESSION_TOKEN_PREFIX = 'wss_';
+
+function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export class SessionService {
+  /** A real argon2id hash to verify against when the username is unknown, so timing does not reveal which usernames exist. */
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly db: Kysely<WardSchema>,
+    private readonly audit: AuditLog,
+    private readonly accounts: AccountService,
+    private readonly clock: Clock,
+    private readonly policy: SessionPolicy,
+  ) {}
+
+  async login(username: string, password: string, context: AuditContext = {}): Promise<{ token: string; principal: Principal; expiresAt: string }> {
+    const account = await this.accounts.findByUsername(username);
+    this.dummyHash ??= hashPassword('not-a-real-password-for-timing');
+    const ok = account !== undefined && !account.disabled && (await verifyPassword(account.passwordHash, password));
+    if (account === undefined) await verifyPassword(await this.dummyHash, password);
+    if (!ok) {
+      await this.audit.append(
+        auditEntryFor({ id: account?.id ?? 'unknown-user', kind: 'person', roles: [] }, 'auth.login', 'denied', { reason: account?.disabled ? 'auth.account_disabled' : 'auth.bad_credentials' }, context),
+      );
+      throw new WardError('auth.bad_credentials', 'username or password is not correct', { status: 401 });
+    }
+    const token = SESSION_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const now = this.clock.now();
+    const expiresAt = new Date(now.getTime() + this.policy.absoluteHours * 3_600_000).toISOString();
+    const principal: Principal = { id: account.id, kind: 'person', roles: account.roles, mustChangePassword: account.mustChangePassword };
+    await this.audit.transact(async (trx, record) => {
+      await trx
+        .insertInto('session')
+        .values({ token_hash: tokenHash(token), account_id: account.id, created_at: now.toISOString(), last_seen_at: now.toISOString(), expires_at: expiresAt, revoked: 0 })
+        .execute();
+      record(auditEntryFor(principal, 'auth.login', 'success', {}, context));
+    });
+    return { token, principal, expiresAt };
+  }
+
+  /** The principal behind a token, or undefined when the token is unknown, revoked, idle too long, expired, or its account disabled. */
+  async authenticate(token: string): Promise<Principal | undefined> {
+    if (!token.startsWith(SESSION_TOKEN_PREFIX) || token.length > 128) return undefined;
+    const row = await this.db
+      .selectFrom('session')
+      .innerJoin('account', 'account.id', 'session.account_id')
+      .select(['session.token_hash', 'session.last_seen_at', 'session.expires_at', 'session.revoked', 'account.id', 'account.roles', 'account.disabled', 'account.must_change_password'])
+      .where('session.token_hash', '=', tokenHash(token))
+      .executeTakeFirst();
+    if (!row || row.revoked || row.disabled) return undefined;
+    const now = this.clock.now();
+    if (now.toISOString() >= row.expires_at) return undefined;
+    if (now.getTime() - Date.parse(row.last_seen_at) > this.policy.idleMinutes * 60_000) return undefined;
+    await this.db.updateTable('session').set({ last_seen_at: now.toISOString() }).where('token_hash', '=', row.token_hash).execute();
+    const account = await this.accounts.findById(row.id);
+    if (!account) return undefined;
+    return { id: account.id, kind: 'person', roles: account.roles, mustChangePassword: account.mustChangePassword };
+  }
+
+  async logout(token: string, principal: Principal, context: AuditContext = {}): Promise<void> {
+    await this.audit.transact(async (trx, record) => {
+      await trx.updateTable('session').set({ revoked: 1 }).where('token_hash', '=', tokenHash(token)).execute();
+      record(auditEntryFor(principal, 'auth.logout', 'success', {}, context));
+    });
+  }
+
+  /** Revoke every session of an account (password change, disable). */
+  async revokeAll(accountId: string): Promise<void> {
+    await this.db.updateTable('session').set({ revoked: 1 }).where('account_id', '=', accountId).execute();
+  }
+}

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load-config.js';
+import { openDatabase } from '../main.js';
+import type { CliIo } from './cli-io.js';
+
+export function registerMigrateCommand(program: Command, io: CliIo): void {
+  program
+    .command('migrate')
+    .description('apply pending database migrations (also done at every start)')
+    .option('--data <dir>', 'data directory (default ./ward-data or $WARD_DATA)')
+    .action(async (opts: { data?: string }) => {
+      const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
+      const { database, migrations } = await openDatabase(config);
+      await database.close();
+      io.out(migrations.applied.length ? `applied: ${migrations.applied.join(', ')}\n` : 'database is up to date\n');
+    });
+}

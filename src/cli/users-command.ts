@@ -1,0 +1,30 @@
+/**
+ * `ward users add`: create an account with a one-time password (shown once). The rest of
+ * account management (list, disable, reset-mfa) comes with the identity and access work.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load-config.js';
+import { SYSTEM_PRINCIPAL, openRuntime } from '../main.js';
+import { roles } from '../auth/roles.js';
+import type { CliIo } from './cli-io.js';
+
+export function registerUsersCommand(program: Command, io: CliIo): void {
+  const users = program.command('users').description('manage local accounts');
+  users
+    .command('add')
+    .description(`create an account; roles: ${roles.join(', ')}`)
+    .requiredOption('--username <name>', 'login name (lower-case letters, digits, . _ -)')
+    .requiredOption('--role <role...>', 'one or more roles')
+    .option('--data <dir>', 'data directory (default ./ward-data or $WARD_DATA)')
+    .action(async (opts: { username: string; role: string[]; data?: string }) => {
+      const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
+      const rt = await openRuntime(config);
+      try {
+        const { account, oneTimePassword } = await rt.accounts.create({ username: opts.username, roles: opts.role }, SYSTEM_PRINCIPAL);
+        io.out(`created ${account.username} (${account.id}) with roles ${account.roles.join(', ')}\none-time password: ${oneTimePassword}\n(shown only this once; it must be changed at first sign-in)\n`);
+      } finally {
+        await rt.audit.close();
+        await rt.database.close();
+      }
+    });
+}

@@ -1,0 +1,34 @@
+/**
+ * Ward's configuration: one validated object, resolved once at start from (highest first)
+ * command-line flags, environment variables, `ward.json` in the data directory, defaults.
+ * Invalid configuration stops the process with a one-line message naming the setting; it
+ * never falls back silently to something less safe.
+ */
+import { z } from 'zod';
+
+export const wardConfigSchema = z
+  .object({
+    /** Data directory: SQLite database, key files, audit checkpoint file. */
+    dataDir: z.string().min(1),
+    /** PostgreSQL connection URL; when absent the embedded SQLite database is used. */
+    databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** How often a signed audit checkpoint is written (seconds); 60 at most (issue: at least every 60 s). */
+    checkpointIntervalSeconds: z.number().int().min(1).max(60).default(60),
+    /** Plain HTTP beyond loopback exposes credentials and PHI in transit (45 CFR 164.312(e)); off unless explicitly allowed. */
+    allowPlainHttp: z.boolean().default(false),
+    session: z
+      .object({
+        /** Automatic logoff after inactivity (45 CFR 164.312(a)(2)(iii)). */
+        idleMinutes: z.number().int().min(1).max(120).default(15),
+        absoluteHours: z.number().int().min(1).max(24).default(8),
+      })
+      .strict()
+      .default({ idleMinutes: 15, absoluteHours: 8 }),
+  })
+  .strict();
+
+export type WardConfig = z.infer<typeof wardConfigSchema>;
+export type WardConfigInput = z.input<typeof wardConfigSchema>;

@@ -1,0 +1,153 @@
+/**
+ * The HTTP edge on both databases: problem+json errors, authentication, audit search for
+ * privacy officers (itself audited), fail-closed behaviour, and PHI-free logs.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { testDialects } from '../storage/testing/test-databases.js';
+import { createHttpWorld } from './testing/http-world.js';
+import type { HttpWorld } from './testing/http-world.js';
+import { sampleEntry } from '../audit/testing/audit-world.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { openSqlite } from '../storage/open-sqlite.js';
+import { openPostgres } from '../storage/open-postgres.js';
+
+function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }, status: number, code: string): void {
+  expect(res.statusCode).toBe(status);
+  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
+  const body = res.json() as Record<string, unknown>;
+  expect(body).toMatchObject({ status, code, type: `urn:ward:problem:${code}`, requestId: res.headers['x-request-id'] });
+  expect(JSON.stringify(body)).not.toMatch(/\bat [\w.]+ \(|node_modules|\.ts:\d+/); // no stack traces
+}
+
+describe.each(testDialects())('HTTP API on $name', (dialect) => {
+  let w: HttpWorld | undefined;
+  afterEach(async () => {
+    await w?.dispose();
+    w = undefined;
+  });
+
+  it('answers health and readiness, with security headers', async () => {
+    w = await createHttpWorld(dialect);
+    const h = await w.app.inject({ method: 'GET', url: '/healthz' });
+    expect(h.statusCode).toBe(200);
+    expect(h.headers).toMatchObject({ 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    expect((await w.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });
+  });
+
+  it('reports unknown routes, bad JSON and bad media types as problem+json with the request id', async () => {
+    w = await createHttpWorld(dialect);
+    expectProblem(await w.app.inject({ method: 'GET', url: '/nope' }), 404, 'http.not_found');
+    const canary = 'Quillon Vantressa 1947-03-02';
+    const bad = await w.app.inject({ method: 'POST', url: '/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: `{"username": "${canary}` });
+    expectProblem(bad, 400, 'request.invalid');
+    expect(bad.body).not.toContain('Quillon');
+    const form = await w.app.inject({ method: 'POST', url: '/v1/auth/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=b' });
+    expectProblem(form, 415, 'request.unsupported_media_type');
+    const given = await w.app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': 'trace-12345678' } });
+    expect(given.headers['x-request-id']).toBe('trace-12345678');
+    const hostile = await w.app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': 'Jane Doe <script>' } });
+    expect(hostile.headers['x-request-id']).not.toContain('Jane');
+  });
+
+  it('refuses bad credentials the same way for unknown users and wrong passwords, and audits both', async () => {
+    w = await createHttpWorld(dialect);
+    await w.userWithToken('ana', ['privacy-officer']);
+    const canaryPassword = 'Zorblax-Canary-Password-991';
+    const wrong = await w.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: 'ana', password: canaryPassword } });
+    const unknown = await w.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: 'nobody', password: canaryPassword } });
+    expectProblem(wrong, 401, 'auth.bad_credentials');
+    expectProblem(unknown, 401, 'auth.bad_credentials');
+    expect(wrong.json<{ detail: string }>().detail).toBe(unknown.json<{ detail: string }>().detail);
+    await w.log.flush();
+    const denied = await w.t.db.selectFrom('audit_entry').select(['action', 'outcome']).where('outcome', '=', 'denied').execute();
+    expect(denied).toEqual([{ action: 'auth.login', outcome: 'denied' }, { action: 'auth.login', outcome: 'denied' }]);
+    const everything = w.logs.join('') + (await w.t.db.selectFrom('audit_entry').select('body').execute()).map((r) => r.body).join('');
+    expect(everything).not.toContain(canaryPassword);
+  });
+
+  it('requires the one-time password to be changed before anything else', async () => {
+    w = await createHttpWorld(dialect);
+    const { oneTimePassword } = await w.accounts.create({ username: 'po', roles: ['privacy-officer'] }, { id: 'ward', kind: 'system', roles: [] });
+    const login = await w.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: 'po', password: oneTimePassword } });
+    expect(login.json()).toMatchObject({ mustChangePassword: true });
+    expect(String(login.headers['set-cookie'])).toMatch(/HttpOnly; Secure; SameSite=Strict/);
+    const token = login.json<{ token: string }>().token;
+    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries', headers: { authorization: `Bearer ${token}` } }), 403, 'auth.password_change_required');
+    const weak = await w.app.inject({ method: 'POST', url: '/v1/auth/password', headers: { authorization: `Bearer ${token}` }, payload: { currentPassword: oneTimePassword, newPassword: 'short' } });
+    expectProblem(weak, 400, 'account.weak_password');
+    const ok = await w.app.inject({ method: 'POST', url: '/v1/auth/password', headers: { authorization: `Bearer ${token}` }, payload: { currentPassword: oneTimePassword, newPassword: 'a long enough passphrase here' } });
+    expect(ok.statusCode).toBe(204);
+    // The session that changed the password is over; the cookie path works for the new one.
+    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/auth/me', headers: { authorization: `Bearer ${token}` } }), 401, 'auth.unauthenticated');
+    const again = await w.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: 'po', password: 'a long enough passphrase here' } });
+    const me = await w.app.inject({ method: 'GET', url: '/v1/auth/me', headers: { cookie: `ward_session=${again.json<{ token: string }>().token}` } });
+    expect(me.json()).toMatchObject({ roles: ['privacy-officer'], mustChangePassword: false });
+  });
+
+  it('ends sessions after the idle timeout and at logout', async () => {
+    w = await createHttpWorld(dialect);
+    const { token } = await w.userWithToken('po', ['privacy-officer']);
+    const me = (): Promise<{ statusCode: number }> => w!.app.inject({ method: 'GET', url: '/v1/auth/me', headers: { authorization: `Bearer ${token}` } });
+    w.clock.advance(14 * 60_000);
+    expect((await me()).statusCode).toBe(200);
+    w.clock.advance(16 * 60_000);
+    expect((await me()).statusCode).toBe(401);
+    const second = await w.sessions.login('po', 'correct horse battery po staple');
+    const out = await w.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { authorization: `Bearer ${second.token}` } });
+    expect(out.statusCode).toBe(204);
+    expect((await w.app.inject({ method: 'GET', url: '/v1/auth/me', headers: { authorization: `Bearer ${second.token}` } })).statusCode).toBe(401);
+  });
+
+  it('lets privacy officers search the audit trail, and audits the search', async () => {
+    w = await createHttpWorld(dialect);
+    for (let i = 0; i < 30; i++) await w.log.append(sampleEntry(i));
+    const { token, id } = await w.userWithToken('po', ['privacy-officer']);
+    const res = await w.app.inject({ method: 'GET', url: '/v1/audit/entries?patient=pt-3&limit=2', headers: { authorization: `Bearer ${token}` } });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ entries: { patient: string; seq: number }[]; nextBefore?: number }>();
+    expect(body.entries).toHaveLength(2);
+    expect(body.entries.every((e) => e.patient === 'pt-3')).toBe(true);
+    expect(body.entries[0]!.seq).toBeGreaterThan(body.entries[1]!.seq);
+    const page2 = await w.app.inject({ method: 'GET', url: `/v1/audit/entries?patient=pt-3&limit=2&before=${String(body.nextBefore)}`, headers: { authorization: `Bearer ${token}` } });
+    expect(page2.json<{ entries: { seq: number }[] }>().entries[0]!.seq).toBeLessThan(body.entries[1]!.seq);
+    const denied = await w.app.inject({ method: 'GET', url: '/v1/audit/entries?outcome=denied', headers: { authorization: `Bearer ${token}` } });
+    expect(denied.json<{ entries: { outcome: string }[] }>().entries.every((e) => e.outcome === 'denied')).toBe(true);
+    await w.log.flush();
+    const searches = await w.t.db.selectFrom('audit_entry').select(['principal_id', 'patient_id', 'outcome']).where('action', '=', 'audit.search').execute();
+    expect(searches).toContainEqual({ principal_id: id, patient_id: 'pt-3', outcome: 'success' });
+    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries?limit=100000', headers: { authorization: `Bearer ${token}` } }), 400, 'request.invalid');
+    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries?frm=x', headers: { authorization: `Bearer ${token}` } }), 400, 'request.invalid');
+  });
+
+  it('denies audit search to other roles (administrators included) and to anonymous callers, and audits the denial', async () => {
+    w = await createHttpWorld(dialect);
+    const { token, id } = await w.userWithToken('root', ['admin']);
+    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries', headers: { authorization: `Bearer ${token}` } }), 403, 'policy.denied');
+    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries' }), 401, 'auth.unauthenticated');
+    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries', headers: { authorization: 'Bearer wss_forged' } }), 401, 'auth.unauthenticated');
+    await w.log.flush();
+    const rows = await w.t.db.selectFrom('audit_entry').select(['principal_id', 'outcome']).where('action', '=', 'audit.search').execute();
+    expect(rows).toEqual([{ principal_id: id, outcome: 'denied' }]);
+  });
+
+  it('fails closed: when the audit entry cannot be written, the search returns 503 and no data', async () => {
+    let readonlyLog: AuditLog | undefined;
+    w = await createHttpWorld(dialect, {
+      auditLog: (aw) => {
+        const conn = aw.t.connection;
+        const ro = conn.kind === 'sqlite'
+          ? openSqlite({ file: conn.file, readonly: true })
+          : openPostgres({ url: `${conn.url}${conn.url.includes('?') ? '&' : '?'}options=-c%20default_transaction_read_only%3Don` });
+        readonlyLog = new AuditLog({ db: ro.db, clock: aw.clock });
+        return readonlyLog;
+      },
+    });
+    for (let i = 0; i < 5; i++) await w.log.append(sampleEntry(i));
+    const { token } = await w.userWithToken('po', ['privacy-officer']);
+    const res = await w.app.inject({ method: 'GET', url: '/v1/audit/entries?patient=pt-1', headers: { authorization: `Bearer ${token}` } });
+    expectProblem(res, 503, 'audit.write_failed');
+    expect(res.body).not.toContain('pt-1');
+    expect(res.body).not.toContain('entries');
+    expect(readonlyLog).toBeDefined();
+  });
+});

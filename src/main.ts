@@ -1,0 +1,178 @@
+/**
+ * The composition root: the only place that chooses and builds concrete adapters (SQLite or
+ * PostgreSQL, key files, the logger, the HTTP server) and wires them together. Everything
+ * below it receives its collaborators as arguments.
+ */
+import { existsSync, mkdirSync, chmodSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { createLogger } from './http/create-logger.js';
+import type { FastifyInstance } from 'fastify';
+import type { WardConfig } from './config/ward-config.js';
+import { wardPaths } from './config/data-dir.js';
+import type { WardPaths } from './config/data-dir.js';
+import { openSqlite } from './storage/open-sqlite.js';
+import { openPostgres } from './storage/open-postgres.js';
+import { migrateToLatest } from './storage/migrate.js';
+import type { MigrationReport } from './storage/migrate.js';
+import type { WardDatabase } from './storage/ward-database.js';
+import { createLocalKeyFile, readLocalKeyFile } from './storage/local-key-file.js';
+import { AuditLog } from './audit/audit-log.js';
+import { CheckpointFile } from './audit/checkpoint-file.js';
+import { createSigningKeyFiles, readSigningKey, readVerifyKey } from './audit/signing-key-files.js';
+import { keyIdOf } from './audit/checkpoint.js';
+import { AccountService } from './auth/account-service.js';
+import { SessionService } from './auth/session-service.js';
+import type { Principal } from './auth/principal.js';
+import { buildServer } from './http/build-server.js';
+import { systemClock } from './shared/clock.js';
+import type { Clock } from './shared/clock.js';
+import { WardError } from './shared/ward-error.js';
+
+export { createLogger };
+
+export const SYSTEM_PRINCIPAL: Principal = { id: 'ward', kind: 'system', roles: [] };
+
+export function isInitialized(paths: WardPaths): boolean {
+  return existsSync(paths.signingKey) && existsSync(paths.keyFile);
+}
+
+export async function openDatabase(config: WardConfig, options: { readonly?: boolean; migrate?: boolean } = {}): Promise<{ database: WardDatabase; migrations: MigrationReport }> {
+  const paths = wardPaths(config.dataDir);
+  const database = config.databaseUrl !== undefined
+    ? openPostgres({ url: config.databaseUrl })
+    : openSqlite({ file: paths.database, readonly: options.readonly ?? false });
+  try {
+    const migrations = options.migrate === false || options.readonly ? { applied: [] } : await migrateToLatest(database.db);
+    return { database, migrations };
+  } catch (e) {
+    await database.close().catch(() => undefined);
+    if (e instanceof WardError) throw e;
+    throw new WardError('storage.unavailable', `cannot reach the database (${database.location})`, { cause: e, status: 503 });
+  }
+}
+
+export interface InitResult {
+  created: boolean;
+  adminUsername?: string;
+  oneTimePassword?: string;
+  auditKeyId?: string;
+}
+
+/**
+ * Create the data directory (0700), the local key file and the audit signing key (0600),
+ * the database, and the first administrator, whose one-time password is returned once.
+ */
+export async function initWard(config: WardConfig, options: { adminUsername: string; ifMissing: boolean; clock?: Clock }): Promise<InitResult> {
+  const paths = wardPaths(config.dataDir);
+  if (isInitialized(paths)) {
+    if (options.ifMissing) return { created: false };
+    throw new WardError('init.already_initialized', `${paths.dataDir} is already initialized`);
+  }
+  const clock = options.clock ?? systemClock;
+  mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(paths.dataDir, 0o700);
+  mkdirSync(`${paths.dataDir}/keys`, { recursive: true, mode: 0o700 });
+  createLocalKeyFile(paths.keyFile, clock.now());
+  const { keyId } = createSigningKeyFiles(paths.signingKey, paths.verifyKey);
+  const { database } = await openDatabase(config);
+  const audit = new AuditLog({ db: database.db, clock, signingKey: readSigningKey(paths.signingKey), checkpointSink: new CheckpointFile(paths.checkpointFile) });
+  try {
+    const existing = await database.db.selectFrom('account').select('id').limit(1).executeTakeFirst();
+    if (existing) throw new WardError('init.accounts_exist', 'the database already has accounts; refusing to create another first administrator');
+    await audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.init', outcome: 'success', details: { auditKey: keyId } });
+    const accounts = new AccountService(database.db, audit, clock);
+    const { oneTimePassword } = await accounts.create({ username: options.adminUsername, roles: ['admin'] }, SYSTEM_PRINCIPAL);
+    return { created: true, adminUsername: options.adminUsername, oneTimePassword, auditKeyId: keyId };
+  } finally {
+    await audit.close();
+    await database.close();
+  }
+}
+
+export interface RunningWard {
+  app: FastifyInstance;
+  address: string;
+  audit: AuditLog;
+  /** Stop taking requests, finish in-flight ones, flush and checkpoint the audit log, close the database. */
+  shutdown(reason: string): Promise<void>;
+}
+
+export interface WardRuntime {
+  database: WardDatabase;
+  audit: AuditLog;
+  accounts: AccountService;
+  sessions: SessionService;
+  paths: WardPaths;
+  clock: Clock;
+}
+
+/** Open everything a command needs (database, keys, audit log, services). */
+export async function openRuntime(config: WardConfig, options: { clock?: Clock; maxPageCount?: number } = {}): Promise<WardRuntime> {
+  const paths = wardPaths(config.dataDir);
+  if (!isInitialized(paths)) throw new WardError('init.required', `${paths.dataDir} is not initialized: run \`ward init\` first`);
+  readLocalKeyFile(paths.keyFile); // validates presence, format and permissions now, not at first use
+  const signingKey = readSigningKey(paths.signingKey);
+  const clock = options.clock ?? systemClock;
+  const { database } = await openDatabase(config);
+  const audit = new AuditLog({ db: database.db, clock, signingKey, checkpointSink: new CheckpointFile(paths.checkpointFile) });
+  const accounts = new AccountService(database.db, audit, clock);
+  const sessions = new SessionService(database.db, audit, accounts, clock, config.session);
+  return { database, audit, accounts, sessions, paths, clock };
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export async function startWard(config: WardConfig, options: { logger?: Logger; clock?: Clock } = {}): Promise<RunningWard> {
+  if (!LOOPBACK.test(config.host) && !config.allowPlainHttp) {
+    throw new WardError('config.plain_http_refused', `refusing plain HTTP on ${config.host}: only loopback may be served without TLS (set allowPlainHttp to override)`);
+  }
+  const logger = options.logger ?? createLogger(config);
+  const rt = await openRuntime(config, options);
+  let draining = false;
+  const app = await buildServer({
+    logger,
+    db: rt.database.db,
+    audit: rt.audit,
+    accounts: rt.accounts,
+    sessions: rt.sessions,
+    ready: async () => {
+      if (draining) return false;
+      await rt.database.db.selectFrom('audit_head').select('seq').executeTakeFirstOrThrow();
+      return true;
+    },
+  });
+  await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.start', outcome: 'success' });
+  const timer = setInterval(() => {
+    rt.audit.checkpoint().catch((e: unknown) => logger.error({ code: e instanceof WardError ? e.code : 'audit.checkpoint_failed' }, 'audit checkpoint failed'));
+  }, config.checkpointIntervalSeconds * 1000);
+  timer.unref();
+  let address: string;
+  try {
+    address = await app.listen({ host: config.host, port: config.port });
+  } catch (e) {
+    clearInterval(timer);
+    await rt.audit.close().catch(() => undefined);
+    await rt.database.close();
+    throw new WardError('server.listen_failed', `cannot listen on ${config.host}:${config.port}`, { cause: e });
+  }
+  logger.info({ address, database: rt.database.dialect, auditKey: keyIdOf(readVerifyKey(rt.paths.verifyKey)) }, 'ward is serving');
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    address,
+    audit: rt.audit,
+    shutdown(reason: string) {
+      stopping ??= (async () => {
+        draining = true;
+        clearInterval(timer);
+        logger.info({ reason }, 'shutting down');
+        await app.close();
+        await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.stop', outcome: 'success', reason: `system.${reason.toLowerCase()}` }).catch(() => undefined);
+        await rt.audit.close();
+        await rt.database.close();
+        logger.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}
