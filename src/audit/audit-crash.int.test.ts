@@ -79,7 +79,7 @@ describe.each(testDialects())('crash safety on $name', (dialect) => {
         const rows = await check.db.selectFrom('audit_entry').select(['seq', 'request_id']).where('seq', 'in', [...acked.keys()]).execute();
         const stored = new Map(rows.map((r) => [Number(r.seq), r.request_id]));
         for (const [seq, requestId] of acked) expect(stored.get(seq), `round ${round} seq ${seq}`).toBe(requestId);
-        const verdict = await verifyStoredLog(check.db, publicKey, checkpoints);
+        const verdict = await verifyStoredLog(check, publicKey, checkpoints);
         expect(verdict.problem, `round ${round}`).toBeUndefined();
         expect(verdict.ok).toBe(true);
         expect(verdict.entries).toBeGreaterThanOrEqual(total + acked.size);

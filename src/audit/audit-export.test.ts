@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '@medplum/fhirtypes';
-import type { AuditEntryTable } from '../storage/schema.js';
+import type { StoredAuditRow } from '../storage/schema.js';
 import { canonicalJson } from '../shared/canonical-json.js';
 import type { JsonValue } from '../shared/canonical-json.js';
 import { testDialects } from '../storage/testing/test-databases.js';
@@ -22,7 +22,7 @@ import type { AuditWorld } from './testing/audit-world.js';
 const observerId = 'ward-test.example.org';
 
 /** Rows exactly as the log writer stores them (body, leaf hash, chain hash), without a database. */
-function rowsOf(inputs: { input: AuditEntryInput; time: string }[]): AuditEntryTable[] {
+function rowsOf(inputs: { input: AuditEntryInput; time: string }[]): StoredAuditRow[] {
   let chain: Buffer = GENESIS_CHAIN;
   return inputs.map(({ input, time }, i) => {
     const entry: AuditEntry = { v: 1, seq: i + 1, time, ...input };
@@ -40,7 +40,7 @@ async function* stream<T>(items: readonly T[]): AsyncGenerator<T> {
   }
 }
 
-async function run(rows: readonly AuditEntryTable[], options: Partial<AuditExportOptions> = {}): Promise<{ lines: string[]; exported: number }> {
+async function run(rows: readonly StoredAuditRow[], options: Partial<AuditExportOptions> = {}): Promise<{ lines: string[]; exported: number }> {
   const lines: string[] = [];
   const { exported } = await exportAudit(stream(rows), { format: 'jsonl', observerId, ...options }, (line) => {
     lines.push(line);
@@ -61,7 +61,7 @@ describe('exportAudit line format', () => {
     expect(exported).toBe(4);
     expect(lines).toHaveLength(4);
     lines.forEach((line, i) => {
-      const row = fixture[i] as AuditEntryTable;
+      const row = fixture[i] as StoredAuditRow;
       expect(line.endsWith('\n')).toBe(true);
       expect(line.slice(0, -1)).not.toContain('\n');
       const doc = JSON.parse(line) as Record<string, unknown>;
@@ -93,7 +93,7 @@ describe('exportAudit line format', () => {
 
   it('waits for an async writer before reading on', async () => {
     const order: string[] = [];
-    async function* tracked(): AsyncGenerator<AuditEntryTable> {
+    async function* tracked(): AsyncGenerator<StoredAuditRow> {
       for (const row of fixture) {
         await Promise.resolve();
         order.push(`read ${row.seq}`);
@@ -139,9 +139,9 @@ describe('exportAudit filters', () => {
 
 describe('exportAudit refuses what it cannot vouch for', () => {
   const canary = 'Zyxwarda Quintrell';
-  const tamper = (patch: (entry: Record<string, unknown>) => void): AuditEntryTable[] => {
+  const tamper = (patch: (entry: Record<string, unknown>) => void): StoredAuditRow[] => {
     const rows = fixture.map((r) => ({ ...r }));
-    const row = rows[1] as AuditEntryTable;
+    const row = rows[1] as StoredAuditRow;
     const entry = JSON.parse(row.body) as Record<string, unknown>;
     patch(entry);
     row.body = JSON.stringify(entry);
@@ -172,8 +172,8 @@ describe('exportAudit refuses what it cannot vouch for', () => {
       throw new Error('disk full');
     });
     await expect(failingWrite).rejects.toMatchObject({ code: 'audit.export_failed' });
-    async function* broken(): AsyncGenerator<AuditEntryTable> {
-      yield fixture[0] as AuditEntryTable;
+    async function* broken(): AsyncGenerator<StoredAuditRow> {
+      yield fixture[0] as StoredAuditRow;
       await Promise.resolve();
       throw new Error('connection reset');
     }

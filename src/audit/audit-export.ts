@@ -9,7 +9,7 @@
  * the database to hold free text is refused, not shipped (entries hold ids and codes only;
  * 45 CFR 164.312(b)). Memory stays flat: rows are read, filtered and written one at a time.
  */
-import type { AuditEntryTable } from '../storage/schema.js';
+import type { StoredAuditRow } from '../storage/schema.js';
 import { canonicalJson } from '../shared/canonical-json.js';
 import { WardError, isWardError } from '../shared/ward-error.js';
 import { auditEntryInputSchema } from './audit-entry.js';
@@ -33,7 +33,7 @@ export interface AuditExportOptions {
  * a time, terminated by `\n`, and is awaited before the next row is read (back-pressure).
  */
 export async function exportAudit(
-  rows: AsyncIterable<AuditEntryTable>,
+  rows: AsyncIterable<StoredAuditRow>,
   options: AuditExportOptions,
   write: (line: string) => void | Promise<void>,
 ): Promise<{ exported: number }> {
@@ -68,7 +68,7 @@ function parseSince(since: string | undefined): number | undefined {
 }
 
 /** Parse and re-validate a stored body. Messages name the sequence number only, never content. */
-function entryOf(row: AuditEntryTable): AuditEntry {
+function entryOf(row: StoredAuditRow): AuditEntry {
   const seq = Number(row.seq);
   const bad = (why: string): WardError =>
     new WardError('audit.export_failed', `audit entry ${seq} ${why}; run ward audit verify`, { extra: { seq } });

@@ -13,7 +13,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { WardSchema } from '../storage/schema.js';
+import type { StoredAuditRow, WardSchema } from '../storage/schema.js';
 import type { Clock } from '../shared/clock.js';
 import { canonicalJson } from '../shared/canonical-json.js';
 import type { JsonValue } from '../shared/canonical-json.js';
@@ -211,17 +211,17 @@ export class AuditLog {
         chain: Buffer.from(headRow.chain_hash, 'hex'),
         frontier: MerkleFrontier.fromHex(JSON.parse(headRow.frontier) as string[], headRow.seq),
       };
-      const rows: WardSchema['audit_entry'][] = [];
+      const rows: StoredAuditRow[] = [];
       const add = (input: AuditEntryInput, time: string): AuditReceipt => {
         const seq = head.seq + 1;
         const entry: AuditEntry = { v: 1, seq, time, ...input };
         const body = canonicalJson(entry as unknown as JsonValue);
         const leaf = leafHash(body);
         const chain = chainHash(head.chain, leaf);
-        head.frontier.push(leaf);
+        head.frontier.push(leaf.toString('hex'));
         head.seq = seq;
         head.chain = chain;
-        rows.push(toRow(entry, body, leaf, chain));
+        rows.push(auditRowOf(entry, body, leaf, chain));
         return { seq, chainHash: chain.toString('hex') };
       };
       for (const item of batch) {
@@ -271,23 +271,6 @@ export class AuditLog {
   }
 }
 
-function toRow(entry: AuditEntry, body: string, leaf: Buffer, chain: Buffer): WardSchema['audit_entry'] {
-  return {
-    seq: entry.seq,
-    ts: entry.time,
-    principal_id: entry.who.id,
-    principal_kind: entry.who.kind,
-    action: entry.action,
-    resource_type: entry.resource?.type ?? null,
-    resource_id: entry.resource?.id ?? null,
-    patient_id: entry.patient ?? null,
-    purpose: entry.purpose ?? null,
-    outcome: entry.outcome,
-    request_id: entry.requestId ?? null,
-    body,
-    leaf_hash: leaf.toString('hex'),
-    chain_hash: chain.toString('hex'),
-  };
+export function auditRowOf(entry: AuditEntry, body: string, leaf: Buffer, chain: Buffer): StoredAuditRow {
+  return { seq: entry.seq, body, leaf_hash: leaf.toString('hex'), chain_hash: chain.toString('hex') };
 }
-
-export { toRow as auditRowOf };

@@ -3,18 +3,21 @@
  * on a log of any size), checkpoints and the head. Used by verify, export, proofs and search.
  */
 import type { KeyObject } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { AuditEntryTable, WardSchema } from '../storage/schema.js';
+import type { WardDatabase } from '../storage/ward-database.js';
 import type { SignedCheckpoint } from './checkpoint.js';
 import { parseSignedCheckpoint } from './checkpoint.js';
 import type { CheckpointFile } from './checkpoint-file.js';
 import { verifyAuditLog } from './audit-verifier.js';
 import type { AuditVerdict } from './audit-verifier.js';
+import { inProcessRunner, workerRunner } from './chunk-runners.js';
+import { availableParallelism } from 'node:os';
 
 export async function* streamAuditRows(
   db: Kysely<WardSchema>,
   options: { afterSeq?: number; uptoSeq?: number; pageSize?: number } = {},
-): AsyncGenerator<AuditEntryTable> {
+): AsyncGenerator<Selectable<AuditEntryTable>> {
   const pageSize = options.pageSize ?? 10_000;
   let after = options.afterSeq ?? 0;
   for (;;) {
@@ -23,7 +26,7 @@ export async function* streamAuditRows(
     const page = await q.execute();
     for (const row of page) yield row;
     if (page.length < pageSize) return;
-    after = Number((page[page.length - 1] as AuditEntryTable).seq);
+    after = Number((page[page.length - 1] as Selectable<AuditEntryTable>).seq);
   }
 }
 
@@ -44,12 +47,19 @@ export async function readAuditHead(db: Kysely<WardSchema>): Promise<{ seq: numb
   return { seq: Number(head.seq), chainHash: head.chain_hash };
 }
 
+export interface VerifyOptions {
+  /** Worker threads for large logs (default: one per core); 0 verifies in this thread. */
+  threads?: number;
+}
+
 /** Verify the log as stored: database entries, database checkpoints and the checkpoint file. */
 export async function verifyStoredLog(
-  db: Kysely<WardSchema>,
+  database: WardDatabase,
   publicKey: KeyObject,
   checkpointFile?: CheckpointFile,
+  options: VerifyOptions = {},
 ): Promise<AuditVerdict> {
+  const db = database.db;
   const stored = await readStoredCheckpoints(db);
   const file = checkpointFile?.read();
   const warnings: string[] = [];
@@ -71,11 +81,23 @@ export async function verifyStoredLog(
       warnings,
     };
   }
-  return verifyAuditLog({
-    rows: streamAuditRows(db),
-    checkpoints,
-    publicKey,
-    head: await readAuditHead(db),
-    warnings,
-  });
+  const head = await readAuditHead(db);
+  const max = await db.selectFrom('audit_entry').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
+  const lastStoredSeq = Number(max?.m ?? 0);
+  const threads = options.threads ?? (lastStoredSeq >= 200_000 ? availableParallelism() : 0);
+  const runner = threads > 0 ? workerRunner(database.connection, threads) : inProcessRunner(database.connection);
+  try {
+    return await verifyAuditLog({
+      checkpoints,
+      publicKey,
+      lastStoredSeq,
+      head,
+      runChunk: (task) => runner.run(task),
+      chainHashAt: (seq) => runner.chainHashAt(seq),
+      parallelism: runner.parallelism,
+      warnings,
+    });
+  } finally {
+    await runner.close();
+  }
 }

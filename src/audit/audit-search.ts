@@ -1,8 +1,7 @@
 /**
  * Search for privacy officers: by patient, principal, action, outcome and time range, newest
- * first, with keyset paging (`before` = a sequence number). Results come from the entries'
- * own canonical bodies, and an entry whose indexed columns disagree with its body is left out
- * of nothing silently: it is returned flagged, so a tampered index cannot hide a mismatch.
+ * first, with keyset paging (`before` = a sequence number). The searched columns are generated
+ * by the database from the hashed entry bodies, and results are the bodies themselves.
  */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -28,13 +27,13 @@ export const auditSearchSchema = z
 export type AuditSearch = z.infer<typeof auditSearchSchema>;
 
 export interface AuditSearchResult {
-  entries: (AuditEntry & { indexMismatch?: true })[];
+  entries: AuditEntry[];
   /** Pass as `before` to get the next (older) page; absent on the last page. */
   nextBefore?: number;
 }
 
 export async function searchAuditEntries(db: Kysely<WardSchema>, s: AuditSearch): Promise<AuditSearchResult> {
-  let q = db.selectFrom('audit_entry').select(['seq', 'body', 'patient_id', 'principal_id', 'action', 'outcome']).orderBy('seq', 'desc').limit(s.limit + 1);
+  let q = db.selectFrom('audit_entry').select(['seq', 'body']).orderBy('seq', 'desc').limit(s.limit + 1);
   if (s.patient !== undefined) q = q.where('patient_id', '=', s.patient);
   if (s.principal !== undefined) q = q.where('principal_id', '=', s.principal);
   if (s.action !== undefined) q = q.where('action', '=', s.action);
@@ -44,11 +43,7 @@ export async function searchAuditEntries(db: Kysely<WardSchema>, s: AuditSearch)
   if (s.before !== undefined) q = q.where('seq', '<', s.before);
   const rows = await q.execute();
   const page = rows.slice(0, s.limit);
-  const entries = page.map((r) => {
-    const e = JSON.parse(r.body) as AuditEntry;
-    const agrees = (e.patient ?? null) === r.patient_id && e.who.id === r.principal_id && e.action === r.action && e.outcome === r.outcome;
-    return agrees ? e : { ...e, indexMismatch: true as const };
-  });
+  const entries = page.map((r) => JSON.parse(r.body) as AuditEntry);
   const last = page[page.length - 1];
   return { entries, ...(rows.length > s.limit && last ? { nextBefore: Number(last.seq) } : {}) };
 }

@@ -73,3 +73,35 @@ describe('RFC 9162 Merkle tree', () => {
     expect(verifyInclusion(leafHash('a'), 0, 0, [], EMPTY_TREE_ROOT)).toBe(false);
   });
 });
+
+describe('joining chunk trees (parallel verify)', () => {
+  it('aligned chunks built as separate trees join to the same root at every size', async () => {
+    const { MerkleFrontier } = await import('./merkle.js');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 5 }), (n, widthLog) => {
+        const width = 2 ** widthLog;
+        const leaves = Array.from({ length: n }, (_, i) => leafHash(`c${i}`).toString('hex'));
+        const global = new MerkleFrontier();
+        for (let start = 0; start < n; start += width) {
+          const chunk = new MerkleFrontier();
+          for (let i = start; i < Math.min(start + width, n); i++) {
+            chunk.push(leaves[i] as string);
+            const probe = global.clone();
+            probe.pushFrontier(chunk.toHex(), chunk.size);
+            expect(probe.root().equals(mth(leaves.slice(0, i + 1).map((h) => Buffer.from(h, 'hex'))))).toBe(true);
+          }
+          global.pushFrontier(chunk.toHex(), chunk.size);
+        }
+        expect(global.size).toBe(n);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('refuses a subtree at an unaligned position', async () => {
+    const { MerkleFrontier } = await import('./merkle.js');
+    const f = new MerkleFrontier();
+    f.push(leafHash('a').toString('hex'));
+    expect(() => f.pushSubtree(leafHash('b').toString('hex'), 1)).toThrow(/aligned/);
+  });
+});

@@ -118,12 +118,26 @@ export function verifyInclusion(leaf: Buffer, index: number, size: number, proof
   return sn === 0 && r.equals(root);
 }
 
-/** A mutable frontier for streaming use (writer and verifier): O(1) amortized per leaf. */
+/** Scratch buffer for node hashes: one allocation, not one per node (hot path of verify). */
+const scratch = Buffer.alloc(65);
+scratch[0] = 0x01;
+
+/** nodeHash over hex strings, returning hex: hex output avoids a Buffer allocation per hash. */
+export function nodeHashHex(left: string, right: string): string {
+  scratch.write(left, 1, 32, 'hex');
+  scratch.write(right, 33, 32, 'hex');
+  return hash('sha256', scratch, 'hex');
+}
+
+/**
+ * A mutable frontier for streaming use (writer and verifier): O(1) amortized per leaf.
+ * Nodes are kept as hex strings, the form they are stored and compared in.
+ */
 export class MerkleFrontier {
-  private nodes: Buffer[];
+  private nodes: string[];
   private count: number;
 
-  constructor(nodes: readonly Buffer[] = [], size = 0) {
+  constructor(nodes: readonly string[] = [], size = 0) {
     if (nodes.length !== popcount(size)) throw new Error('merkle frontier does not match its size');
     this.nodes = nodes.slice();
     this.count = size;
@@ -133,11 +147,12 @@ export class MerkleFrontier {
     return this.count;
   }
 
-  push(leaf: Buffer): void {
-    let node = leaf;
+  /** Append one leaf hash (hex). */
+  push(leafHex: string): void {
+    let node = leafHex;
     let s = this.count;
     while (s & 1) {
-      node = nodeHash(this.nodes.pop() as Buffer, node);
+      node = nodeHashHex(this.nodes.pop() as string, node);
       s >>>= 1;
     }
     this.nodes.push(node);
@@ -145,15 +160,47 @@ export class MerkleFrontier {
   }
 
   root(): Buffer {
-    return frontierRoot(this.nodes);
+    if (this.nodes.length === 0) return EMPTY_TREE_ROOT;
+    let acc = this.nodes[this.nodes.length - 1] as string;
+    for (let i = this.nodes.length - 2; i >= 0; i--) acc = nodeHashHex(this.nodes[i] as string, acc);
+    return Buffer.from(acc, 'hex');
+  }
+
+  /**
+   * Append a whole perfect subtree of 2^height leaves, given its root. Valid only at an aligned
+   * position (size a multiple of 2^height), which is how the verifier joins chunks.
+   */
+  pushSubtree(rootHex: string, height: number): void {
+    const width = 2 ** height;
+    if (this.count % width !== 0) throw new Error('merkle subtree is not aligned');
+    let node = rootHex;
+    let s = this.count / width;
+    while (s % 2 === 1) {
+      node = nodeHashHex(this.nodes.pop() as string, node);
+      s = (s - 1) / 2;
+    }
+    this.nodes.push(node);
+    this.count += width;
+  }
+
+  /** Append the frontier of a separately built tree of `size` leaves (aligned, as above). */
+  pushFrontier(nodes: readonly string[], size: number): void {
+    let i = 0;
+    for (let bit = 2 ** Math.floor(Math.log2(Math.max(size, 1))); bit >= 1; bit /= 2) {
+      if (Math.floor(size / bit) % 2 === 1) this.pushSubtree(nodes[i++] as string, Math.log2(bit));
+    }
+  }
+
+  clone(): MerkleFrontier {
+    return new MerkleFrontier(this.nodes, this.count);
   }
 
   toHex(): string[] {
-    return this.nodes.map((b) => b.toString('hex'));
+    return this.nodes.slice();
   }
 
   static fromHex(hexes: readonly string[], size: number): MerkleFrontier {
-    return new MerkleFrontier(hexes.map((h) => Buffer.from(h, 'hex')), size);
+    return new MerkleFrontier(hexes, size);
   }
 }
 

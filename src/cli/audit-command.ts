@@ -50,7 +50,7 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
       const { database } = await openDatabase(config, { migrate: false });
       try {
         const started = performance.now();
-        const v = await verifyStoredLog(database.db, publicKey, new CheckpointFile(paths.checkpointFile));
+        const v = await verifyStoredLog(database, publicKey, new CheckpointFile(paths.checkpointFile));
         const secs = ((performance.now() - started) / 1000).toFixed(2);
         for (const w of v.warnings) io.err(`warning: ${w}\n`);
         if (!v.ok && v.problem) {

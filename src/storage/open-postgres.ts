@@ -29,6 +29,7 @@ export function openPostgres(options: PostgresOptions): WardDatabase {
     db,
     dialect: 'postgres',
     location: `postgres:${redactUrl(options.url)}`,
+    connection: { kind: 'postgres', url: options.url },
     close: () => db.destroy(),
   };
 }

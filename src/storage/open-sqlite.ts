@@ -40,6 +40,7 @@ export function openSqlite(options: SqliteOptions): WardDatabase {
     db,
     dialect: 'sqlite',
     location: `sqlite:${options.file}`,
+    connection: { kind: 'sqlite', file: options.file },
     close: () => db.destroy(),
   };
 }

@@ -3,20 +3,21 @@
  * SQLite and PostgreSQL: timestamps are ISO-8601 UTC text (they sort correctly as text),
  * booleans are 0/1 integers, JSON is text, hashes are lowercase hex.
  */
-import type { Generated } from 'kysely';
+import type { Generated, GeneratedAlways } from 'kysely';
 
 export interface AuditEntryTable {
   seq: number;
-  ts: string;
-  principal_id: string | null;
-  principal_kind: string | null;
-  action: string;
-  resource_type: string | null;
-  resource_id: string | null;
-  patient_id: string | null;
-  purpose: string | null;
-  outcome: string;
-  request_id: string | null;
+  // Generated from `body` by the database (never written directly), for search.
+  ts: GeneratedAlways<string>;
+  principal_id: GeneratedAlways<string | null>;
+  principal_kind: GeneratedAlways<string | null>;
+  action: GeneratedAlways<string>;
+  resource_type: GeneratedAlways<string | null>;
+  resource_id: GeneratedAlways<string | null>;
+  patient_id: GeneratedAlways<string | null>;
+  purpose: GeneratedAlways<string | null>;
+  outcome: GeneratedAlways<string>;
+  request_id: GeneratedAlways<string | null>;
   /** Canonical JSON of the whole entry: the bytes that are hashed. */
   body: string;
   /** RFC 9162 leaf hash: SHA-256(0x00 || body). */
@@ -77,3 +78,11 @@ export interface WardSchema {
 
 /** Marker used by Kysely for generated columns; kept for later tables. */
 export type { Generated };
+
+/** The columns the audit writer stores and the verifier reads: the hashed body and its hashes. */
+export interface StoredAuditRow {
+  seq: number;
+  body: string;
+  leaf_hash: string;
+  chain_hash: string;
+}

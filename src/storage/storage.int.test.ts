@@ -44,16 +44,23 @@ describe.each(testDialects())('storage on $name', (dialect) => {
     t = await dialect.create();
     await t.db
       .insertInto('audit_entry')
-      .values({
-        seq: 1, ts: '2026-01-01T00:00:00.000Z', principal_id: 'usr_a', principal_kind: 'person', action: 'x.y',
-        resource_type: null, resource_id: null, patient_id: null, purpose: null, outcome: 'success',
-        request_id: null, body: '{}', leaf_hash: 'a', chain_hash: 'b',
-      })
+      .values({ seq: 1, body: '{"action":"x.y","outcome":"success","seq":1}', leaf_hash: 'a', chain_hash: 'b' })
       .execute();
-    await expect(t.db.updateTable('audit_entry').set({ outcome: 'denied' }).execute()).rejects.toThrow(/append_only/);
+    await expect(t.db.updateTable('audit_entry').set({ body: '{}' }).execute()).rejects.toThrow(/append_only/);
     await expect(t.db.deleteFrom('audit_entry').execute()).rejects.toThrow(/append_only/);
     const n = await t.db.selectFrom('audit_entry').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
     expect(Number(n.n)).toBe(1);
+  });
+
+  it('derives the searchable audit columns from the entry body', async () => {
+    t = await dialect.create();
+    const body = JSON.stringify({ action: 'patient.read', outcome: 'denied', patient: 'pt-9', purpose: 'TREAT', requestId: 'r-1', resource: { id: 'x', type: 'Patient' }, seq: 1, time: '2026-01-01T00:00:00.000Z', v: 1, who: { id: 'usr_1', kind: 'person' } });
+    await t.db.insertInto('audit_entry').values({ seq: 1, body, leaf_hash: 'a', chain_hash: 'b' }).execute();
+    const row = await t.db.selectFrom('audit_entry').selectAll().executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      ts: '2026-01-01T00:00:00.000Z', principal_id: 'usr_1', principal_kind: 'person', action: 'patient.read', resource_type: 'Patient',
+      resource_id: 'x', patient_id: 'pt-9', purpose: 'TREAT', outcome: 'denied', request_id: 'r-1',
+    });
   });
 
   it('rolls back a failed transaction completely', async () => {

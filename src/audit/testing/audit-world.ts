@@ -13,6 +13,7 @@ import { AuditLog } from '../audit-log.js';
 import { CheckpointFile } from '../checkpoint-file.js';
 import type { AuditEntryInput } from '../audit-entry.js';
 import { verifyStoredLog } from '../audit-reader.js';
+import type { VerifyOptions } from '../audit-reader.js';
 import type { AuditVerdict } from '../audit-verifier.js';
 
 export interface AuditWorld {
@@ -23,7 +24,7 @@ export interface AuditWorld {
   publicKey: KeyObject;
   checkpointFile: CheckpointFile;
   dir: string;
-  verify(): Promise<AuditVerdict>;
+  verify(options?: VerifyOptions): Promise<AuditVerdict>;
   dispose(): Promise<void>;
 }
 
@@ -36,7 +37,7 @@ export async function createAuditWorld(dialect: TestDialect, options: { maxBatch
   const log = new AuditLog({ db: t.db, clock, signingKey: privateKey, checkpointSink: checkpointFile, ...options });
   return {
     t, log, clock, privateKey, publicKey, checkpointFile, dir,
-    verify: () => verifyStoredLog(t.db, publicKey, checkpointFile),
+    verify: (options?: VerifyOptions) => verifyStoredLog(t, publicKey, checkpointFile, options),
     async dispose() {
       await log.flush().catch(() => undefined);
       await t.dispose();

@@ -19,8 +19,6 @@ import type { Dialect, WardDatabase } from '../ward-database.js';
 export interface TestDatabase extends WardDatabase {
   /** Re-open the same database (a new process would see this). */
   reopen(options?: Partial<SqliteOptions>): WardDatabase;
-  /** What a child process needs to open the same database. */
-  readonly connection: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
   /** Close and delete everything the test created. */
   dispose(): Promise<void>;
 }
@@ -41,7 +39,6 @@ const sqliteDialect: TestDialect = {
     if (options.migrate ?? true) await migrateToLatest(opened.db);
     return {
       ...opened,
-      connection: { kind: 'sqlite', file },
       reopen: (o = {}) => openSqlite({ file, ...o }),
       async dispose() {
         await opened.close().catch(() => undefined);
@@ -69,7 +66,6 @@ const postgresDialect: TestDialect = {
     if (options.migrate ?? true) await migrateToLatest(opened.db);
     return {
       ...opened,
-      connection: { kind: 'postgres', url: dbUrl },
       reopen: () => openPostgres({ url: dbUrl }),
       async dispose() {
         await opened.close().catch(() => undefined);
