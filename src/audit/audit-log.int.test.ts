@@ -145,4 +145,34 @@ describe.each(testDialects())('audit log on $name', (dialect) => {
     expect(await w.t.db.selectFrom('ward_meta').selectAll().execute()).toEqual([]);
     expect((await w.verify()).entries).toBe(1);
   });
+
+  // PostgreSQL has no per-database size quota to stand in for a full disk; the read-only case above covers it.
+  it.runIf(dialect.name === 'sqlite')('fails closed when the disk is full (SQLite page limit): nothing is half-written', async () => {
+    w = await createAuditWorld(dialect);
+    await w.log.append(sampleEntry(0));
+    const pages = Number((await sql<{ page_count: number }>`pragma page_count`.execute(w.t.db)).rows[0]?.page_count);
+    expect(pages).toBeGreaterThan(0);
+    const full = w.t.reopen({ maxPageCount: pages + 2 });
+    try {
+      const log = new AuditLog({ db: full.db, clock: w.clock });
+      // Fill the database until an append fails the way a full disk does.
+      let failure: unknown;
+      for (let i = 1; i < 100_000 && failure === undefined; i += 50) {
+        await Promise.all(Array.from({ length: 50 }, (_, j) => log.append(sampleEntry(i + j)))).catch((e: unknown) => (failure = e));
+      }
+      expect(failure).toMatchObject({ code: 'audit.write_failed' });
+      const before = await full.db.selectFrom('audit_entry').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const work = log.transact(async (trx, record) => {
+        await trx.insertInto('ward_meta').values({ key: 'big', value: 'x'.repeat(20_000) }).execute();
+        record(sampleEntry(1));
+      });
+      await expect(work).rejects.toMatchObject({ code: 'audit.write_failed' });
+      const after = await full.db.selectFrom('audit_entry').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      expect(Number(after.n)).toBe(Number(before.n));
+      expect(await full.db.selectFrom('ward_meta').selectAll().execute()).toEqual([]);
+    } finally {
+      await full.close();
+    }
+    expect((await w.verify()).ok).toBe(true);
+  });
 });

@@ -34,7 +34,13 @@ export function openSqlite(options: SqliteOptions): WardDatabase {
   raw.pragma('synchronous = FULL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  if (options.maxPageCount !== undefined) raw.pragma(`max_page_count = ${Math.trunc(options.maxPageCount)}`);
+  if (options.maxPageCount !== undefined) {
+    if (!Number.isSafeInteger(options.maxPageCount) || options.maxPageCount < 1) {
+      raw.close();
+      throw new WardError('storage.invalid_option', 'maxPageCount must be a positive integer');
+    }
+    raw.pragma(`max_page_count = ${options.maxPageCount}`);
+  }
   const db = new Kysely<WardSchema>({ dialect: new SqliteDialect({ database: raw }) });
   return {
     db,
