@@ -36,6 +36,10 @@ export function isInitialized(paths: WardPaths): boolean {
   return existsSync(paths.signingKey) && existsSync(paths.keyFile);
 }
 
+export function requireInitialized(paths: WardPaths): void {
+  if (!isInitialized(paths)) throw new WardError('init.required', `${paths.dataDir} is not initialized: run \`ward init\` first`);
+}
+
 export async function openDatabase(config: WardConfig, options: { readonly?: boolean; migrate?: boolean } = {}): Promise<{ database: WardDatabase; migrations: MigrationReport }> {
   const paths = wardPaths(config.dataDir);
   const database = config.databaseUrl !== undefined
@@ -109,7 +113,7 @@ export interface WardRuntime {
 /** Open everything a command needs (database, keys, audit log, services). */
 export async function openRuntime(config: WardConfig, options: { clock?: Clock; maxPageCount?: number } = {}): Promise<WardRuntime> {
   const paths = wardPaths(config.dataDir);
-  if (!isInitialized(paths)) throw new WardError('init.required', `${paths.dataDir} is not initialized: run \`ward init\` first`);
+  requireInitialized(paths);
   readLocalKeyFile(paths.keyFile); // validates presence, format and permissions now, not at first use
   const signingKey = readSigningKey(paths.signingKey);
   const clock = options.clock ?? systemClock;
@@ -166,6 +170,9 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
         draining = true;
         clearInterval(timer);
         logger.info({ reason }, 'shutting down');
+        // Fail readiness first and give load balancers a moment to stop sending traffic, so
+        // connections are not reset in the accept queue; then finish in-flight requests.
+        if (config.shutdownGraceSeconds > 0) await new Promise((r) => setTimeout(r, config.shutdownGraceSeconds * 1000));
         await app.close();
         await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.stop', outcome: 'success', reason: `system.${reason.toLowerCase()}` }).catch(() => undefined);
         await rt.audit.close();

@@ -13,7 +13,7 @@ import { newId } from '../shared/ids.js';
 import { WardError } from '../shared/ward-error.js';
 import { hashPassword, passwordProblem, verifyPassword } from './password-hasher.js';
 import { newOneTimePassword } from './one-time-password.js';
-import { isRole } from './roles.js';
+import { isRole, roles as knownRoles } from './roles.js';
 import type { Role } from './roles.js';
 import type { Principal } from './principal.js';
 
@@ -41,7 +41,7 @@ export class AccountService {
     }
     const bad = input.roles.find((r) => !isRole(r));
     if (bad !== undefined || input.roles.length === 0) {
-      throw new WardError('account.invalid_role', 'unknown or missing role', { status: 400 });
+      throw new WardError('account.invalid_role', `unknown or missing role; roles are: ${knownRoles.join(', ')}`, { status: 400 });
     }
     const oneTimePassword = newOneTimePassword();
     const passwordHash = await hashPassword(oneTimePassword);

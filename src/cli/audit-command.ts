@@ -9,7 +9,7 @@ import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { once } from 'node:events';
 import { loadConfig } from '../config/load-config.js';
-import { openDatabase, openRuntime } from '../main.js';
+import { openDatabase, openRuntime, requireInitialized } from '../main.js';
 import { wardPaths } from '../config/data-dir.js';
 import { verifyStoredLog, readStoredCheckpoints, streamAuditRows } from '../audit/audit-reader.js';
 import { CheckpointFile } from '../audit/checkpoint-file.js';
@@ -46,6 +46,7 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
     .action(async (opts: { data?: string; publicKey?: string }) => {
       const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
       const paths = wardPaths(config.dataDir);
+      requireInitialized(paths);
       const publicKey = readVerifyKey(opts.publicKey ?? paths.verifyKey);
       const { database } = await openDatabase(config, { migrate: false });
       try {

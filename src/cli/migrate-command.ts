@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
-import { openDatabase } from '../main.js';
+import { openDatabase, requireInitialized } from '../main.js';
+import { wardPaths } from '../config/data-dir.js';
 import type { CliIo } from './cli-io.js';
 
 export function registerMigrateCommand(program: Command, io: CliIo): void {
@@ -10,6 +11,7 @@ export function registerMigrateCommand(program: Command, io: CliIo): void {
     .option('--data <dir>', 'data directory (default ./ward-data or $WARD_DATA)')
     .action(async (opts: { data?: string }) => {
       const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
+      requireInitialized(wardPaths(config.dataDir));
       const { database, migrations } = await openDatabase(config);
       await database.close();
       io.out(migrations.applied.length ? `applied: ${migrations.applied.join(', ')}\n` : 'database is up to date\n');

@@ -6,6 +6,7 @@ import { registerServeCommand } from './serve-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerAuditCommand } from './audit-command.js';
 import { registerUsersCommand } from './users-command.js';
+import { registerDeidCommand } from './deid-command.js';
 import { isWardError } from '../shared/ward-error.js';
 
 export function buildWardProgram(io: CliIo): Command {
@@ -20,6 +21,7 @@ export function buildWardProgram(io: CliIo): Command {
   registerMigrateCommand(program, io);
   registerAuditCommand(program, io);
   registerUsersCommand(program, io);
+  registerDeidCommand(program, { io });
   for (const c of program.commands) c.exitOverride();
   return program;
 }

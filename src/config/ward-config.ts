@@ -19,6 +19,8 @@ export const wardConfigSchema = z
     checkpointIntervalSeconds: z.number().int().min(1).max(60).default(60),
     /** Plain HTTP beyond loopback exposes credentials and PHI in transit (45 CFR 164.312(e)); off unless explicitly allowed. */
     allowPlainHttp: z.boolean().default(false),
+    /** Seconds between failing readiness and closing the listener at shutdown (load balancers drain). */
+    shutdownGraceSeconds: z.number().min(0).max(60).default(1),
     session: z
       .object({
         /** Automatic logoff after inactivity (45 CFR 164.312(a)(2)(iii)). */

@@ -1,0 +1,158 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../analyzer.js';
+import { anonymize } from '../anonymize.js';
+import type { Detection } from '../detection.js';
+import { SYNTHETIC_NOTES } from '../fixtures/synthetic-notes.js';
+import { testDictionaries } from '../testing/detect-text.js';
+import { dateShiftDays, shiftDate } from './date-shift.js';
+import { generalizeOperator, generalizeZip } from './generalize-operator.js';
+import { parseDate } from './parsed-date.js';
+import { placeholderOperator } from './placeholder-operator.js';
+import { pseudonym, pseudonymOperator } from './pseudonym-operator.js';
+import { redactOperator } from './redact-operator.js';
+import { surrogateOperator } from './surrogate-operator.js';
+
+const KEY = new Uint8Array(32).fill(42);
+const OTHER_KEY = new Uint8Array(32).fill(43);
+const d = testDictionaries();
+const run = (text: string, op: Parameters<typeof anonymize>[2]): string => anonymize(text, analyze(text, d), op).text;
+
+describe('redact and placeholder', () => {
+  it('redacts to the type', () => {
+    expect(run('Pt John Smith seen 3/4/2023', redactOperator)).toBe('Pt [NAME] seen [DATE]');
+  });
+  it('numbers placeholders consistently within a document', () => {
+    const out = run('Dr. Hope Whitaker saw Mr. Jones. Dr. Hope Whitaker will call Mr. Jones on 3/4/2023.', placeholderOperator);
+    expect(out).toBe('[NAME-1] saw [NAME-2]. [NAME-1] will call [NAME-2] on [DATE-1].');
+  });
+  it('refuses spans that overlap or leave the text', () => {
+    const span = (start: number, end: number): Detection => ({ start, end, type: 'NAME', confidence: 1, recognizer: 't', explanation: { pattern: 't' } });
+    expect(() => anonymize('abcdef', [span(0, 3), span(2, 4)], redactOperator)).toThrow(/sorted/);
+    expect(() => anonymize('abc', [span(1, 9)], redactOperator)).toThrow();
+  });
+});
+
+describe('generalize (164.514(b)(2)(i)(B),(C))', () => {
+  it.each([
+    ['02139', '021'],
+    ['02139-4307', '021'],
+    ['03601', '000'], // 036 is a restricted ZIP-3 (population <= 20,000)
+    ['82301', '000'], // 823
+    ['09001', '000'], // military: no Census population at all
+  ])('ZIP %s -> %s', (zip, want) => expect(generalizeZip(zip, d)).toBe(want));
+  it('turns ages over 89 into 90+ and dates into years', () => {
+    expect(run('a 92-year-old seen April 12, 2023 and on 3/4, lives in Boston, MA 02139', generalizeOperator(d))).toBe(
+      'a 90+-year-old seen 2023 and on [DATE], lives in [LOCATION] 021',
+    );
+  });
+});
+
+describe('dates: parse, shift, keep the style', () => {
+  it.each([
+    ['04/17/1931', 10, '04/27/1931'],
+    ['2023-03-11', -11, '2023-02-28'],
+    ['March 3rd, 2023', 30, 'April 2nd, 2023'],
+    ['12-Apr-2024', 1, '13-Apr-2024'],
+    ['Feb 27', 2, 'Feb 29'], // a date without a year is shifted within a leap year
+    ['3/2', 1, '3/3'],
+    ['March 2021', 31, 'April 2021'],
+  ])('%s shifted %d days is %s', (text, days, want) => expect(shiftDate(text, days)).toBe(want));
+  it('returns undefined for text that is not a date', () => expect(shiftDate('tomorrow', 3)).toBeUndefined());
+  it('parses partial dates without inventing a year', () => expect(parseDate('March 4th')?.year).toBeUndefined());
+});
+
+describe('per-patient consistency (property)', () => {
+  it('the date shift is a non-zero offset within a year, stable per patient and key', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 20 }), (patient) => {
+        const days = dateShiftDays(KEY, patient);
+        expect(days).toBe(dateShiftDays(KEY, patient));
+        expect(Math.abs(days)).toBeGreaterThanOrEqual(1);
+        expect(Math.abs(days)).toBeLessThanOrEqual(365);
+      }),
+    );
+  });
+
+  it('date shifting keeps the interval between two dates of one patient', () => {
+    const day = 86_400_000;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 0, max: 400 }), fc.string({ maxLength: 12 }), (base, gap, patient) => {
+        const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+        const a = Date.UTC(1970, 0, 1) + base * day;
+        const shift = dateShiftDays(KEY, patient);
+        const sa = shiftDate(iso(a), shift);
+        const sb = shiftDate(iso(a + gap * day), shift);
+        expect(sa).toBeDefined();
+        expect((Date.parse(sb ?? '') - Date.parse(sa ?? '')) / day).toBe(gap);
+      }),
+    );
+  });
+
+  it('surrogates are the same for the same patient and original, in any document', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...SYNTHETIC_NOTES), fc.string({ minLength: 1, maxLength: 10 }), (note, patient) => {
+        const op = (): ReturnType<typeof surrogateOperator> => surrogateOperator({ key: KEY, patientId: patient, dictionaries: d });
+        expect(run(note.text, op())).toBe(run(note.text, op()));
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('a name word maps to the same surrogate wherever it appears for one patient, differently for another', () => {
+    const op = surrogateOperator({ key: KEY, patientId: 'p-1', dictionaries: d });
+    const a = run('Seen by Dr. Priya Raman today.', op);
+    const b = run('Dear Dr. Raman,', op);
+    const surname = /Dr\. \w+ (\w+)/.exec(a)?.[1];
+    expect(surname).toBeDefined();
+    expect(b).toBe(`Dear Dr. ${surname ?? ''},`);
+    const other = run('Seen by Dr. Priya Raman today.', surrogateOperator({ key: KEY, patientId: 'p-2', dictionaries: d }));
+    const otherKey = run('Seen by Dr. Priya Raman today.', surrogateOperator({ key: OTHER_KEY, patientId: 'p-1', dictionaries: d }));
+    expect(new Set([a, other, otherKey]).size).toBe(3);
+  });
+
+  it('surrogate SSNs are never valid SSNs and contact details use reserved ranges', () => {
+    const out = run('SSN 512-44-8830, email c.ruiz47@example.com, IP 10.24.180.7', surrogateOperator({ key: KEY, patientId: 'p', dictionaries: d }));
+    expect(out).toMatch(/SSN 9\d\d-\d\d-\d{4}/);
+    expect(out).toMatch(/@example\.org/);
+    expect(out).toMatch(/192\.0\.2\.\d+/);
+  });
+});
+
+describe('the output never contains a detected span', () => {
+  const operators = {
+    redact: () => redactOperator,
+    placeholder: () => placeholderOperator,
+    generalize: () => generalizeOperator(d),
+    surrogate: () => surrogateOperator({ key: KEY, patientId: 'p', dictionaries: d }),
+    pseudonym: () => pseudonymOperator({ key: KEY }),
+  };
+  it.each(Object.entries(operators))('%s', (_name, make) => {
+    fc.assert(
+      fc.property(fc.constantFrom(...SYNTHETIC_NOTES), (note) => {
+        const detections = analyze(note.text, d);
+        const out = anonymize(note.text, detections, make()).text;
+        for (const det of detections) {
+          const original = note.text.slice(det.start, det.end);
+          // Short fragments ("Apt 4B" digits, a one-letter initial) can occur by chance elsewhere.
+          if (original.replace(/\W/g, '').length >= 4) expect(out).not.toContain(original);
+        }
+      }),
+      { numRuns: 12 },
+    );
+  });
+});
+
+describe('keyed pseudonyms', () => {
+  it('are deterministic per key, type and value, and case/space-insensitive', () => {
+    expect(pseudonym(KEY, 'NAME', 'John  Smith')).toBe(pseudonym(KEY, 'NAME', 'john smith'));
+    expect(pseudonym(KEY, 'NAME', 'John Smith')).not.toBe(pseudonym(OTHER_KEY, 'NAME', 'John Smith'));
+    expect(pseudonym(KEY, 'NAME', 'John Smith')).toMatch(/^NAME-[0-9a-f]{10}$/);
+  });
+  it('report each mapping for the vault', () => {
+    const seen: string[] = [];
+    run('MRN 00482113', pseudonymOperator({ key: KEY, onPseudonym: (p, type) => seen.push(`${type}:${p}`) }));
+    expect(seen).toEqual([`MRN:${pseudonym(KEY, 'MRN', '00482113')}`]);
+  });
+  it('refuse a short key', () => expect(() => pseudonym(new Uint8Array(8), 'NAME', 'x')).toThrow(/32 bytes/));
+});

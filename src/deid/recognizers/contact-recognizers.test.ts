@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { detectWith } from '../testing/detect-text.js';
+import { emailRecognizer } from './email-recognizer.js';
+import { ipRecognizer } from './ip-recognizer.js';
+import { phoneRecognizer } from './phone-recognizer.js';
+import { urlRecognizer } from './url-recognizer.js';
+
+describe('emailRecognizer', () => {
+  it.each([
+    ['write to j.smith+clinic@example.org today', 'j.smith+clinic@example.org'],
+    ['<ANA_RUIZ@Mail.Example.COM>', 'ANA_RUIZ@Mail.Example.COM'],
+  ])('finds %s', (text, want) => expect(detectWith(emailRecognizer, text)).toEqual([{ text: want, type: 'EMAIL' }]));
+  it.each(['send an email to the team', 'user@localhost', '@handle on social media'])('ignores %s', (text) => expect(detectWith(emailRecognizer, text)).toEqual([]));
+});
+
+describe('urlRecognizer', () => {
+  it.each([
+    ['see https://portal.example.org/p?id=12.', 'https://portal.example.org/p?id=12'],
+    ['(www.example-clinic.com/dr-lee)', 'www.example-clinic.com/dr-lee'],
+    ['mychart.example.org/patient/881 has it', 'mychart.example.org/patient/881'],
+  ])('finds %s', (text, want) => expect(detectWith(urlRecognizer, text)).toEqual([{ text: want, type: 'URL' }]));
+  it.each(['the e.g. clause', 'ratio 3.5/4.0', 'file notes.txt'])('ignores %s', (text) => expect(detectWith(urlRecognizer, text)).toEqual([]));
+});
+
+describe('ipRecognizer', () => {
+  it.each([
+    ['from 10.24.180.7 at login', '10.24.180.7'],
+    ['gw fe80::1ff:fe23:4567:890a,', 'fe80::1ff:fe23:4567:890a'],
+    ['v6 2001:db8::42 seen', '2001:db8::42'],
+  ])('finds %s', (text, want) => expect(detectWith(ipRecognizer, text)).toEqual([{ text: want, type: 'IP' }]));
+  it.each(['version 1.2.3 released', 'at 10:30:45 pm', 'value 300.1.1.1', 'score 3.4.5.6.7'])('ignores %s', (text) => expect(detectWith(ipRecognizer, text)).toEqual([]));
+});
+
+describe('phoneRecognizer', () => {
+  it.each([
+    ['call (612) 555-0187 today', '(612) 555-0187', 'PHONE'],
+    ['cell 612.555.0187', '612.555.0187', 'PHONE'],
+    ['+1 612-555-0187 x204', '+1 612-555-0187 x204', 'PHONE'],
+    ['Fax: 612-555-0199', '612-555-0199', 'FAX'],
+    ['phone 6125550187', '6125550187', 'PHONE'],
+    ['tel +44 20 7946 0958', '+44 20 7946 0958', 'PHONE'],
+  ])('finds %s', (text, want, type) => expect(detectWith(phoneRecognizer, text)).toEqual([{ text: want, type }]));
+  it.each(['platelets 150-400', 'BP 120/80 HR 72', 'order 6125550187 shipped', 'ICD E11.9 and LOINC 4548-4'])('ignores %s', (text) =>
+    expect(detectWith(phoneRecognizer, text)).toEqual([]),
+  );
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { detectWith } from '../testing/detect-text.js';
+import { dateRecognizer } from './date-recognizer.js';
+
+const dates = (text: string): string[] => [...new Set(detectWith(dateRecognizer, text).map((f) => f.text))];
+
+describe('dateRecognizer (164.514(b)(2)(i)(C))', () => {
+  it.each([
+    ['seen on April 12, 2023.', 'April 12, 2023'],
+    ['seen May 30th, 2022', 'May 30th, 2022'],
+    ['Apr. 3 2021 visit', 'Apr. 3 2021'],
+    ['on 12 April 2023', '12 April 2023'],
+    ['the 4th of March', '4th of March'],
+    ['dc 12-Apr-2024 am', '12-Apr-2024'],
+    ['DOB 04/17/1931', '04/17/1931'],
+    ['on 4.17.31 per chart', '4.17.31'],
+    ['on 2023-03-11', '2023-03-11'],
+    ['back in March 2021', 'March 2021'],
+    ['since 03/2021', '03/2021'],
+    ['fell on 3/2.', '3/2'],
+    ['due March 4th', 'March 4th'],
+    ['admitted since August', 'August'],
+    ['around Christmas Eve', 'Christmas Eve'],
+    ["seen jan 5 '21", "jan 5 '21"],
+  ])('finds %s', (text, want) => expect(dates(text)).toContain(want));
+
+  it.each([
+    'diagnosed in 2019', // a bare year is kept
+    'BP 120/80',
+    'pain 4/10',
+    'took 1/2 tab',
+    'ate 3/4 of meal',
+    'you may 5 mg', // not "May 5"
+    'Mayo clinic',
+    'gave 13/45 score',
+    'ICD-10 E11.9, LOINC 4548-4',
+    'a may be noted',
+  ])('ignores %s', (text) => expect(dates(text)).toEqual([]));
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { detectWith } from '../testing/detect-text.js';
+import { addressRecognizer } from './address-recognizer.js';
+import { facilityRecognizer } from './facility-recognizer.js';
+import { placeRecognizer } from './place-recognizer.js';
+
+const texts = (r: Parameters<typeof detectWith>[0], text: string): string[] => detectWith(r, text).map((f) => f.text);
+
+describe('addressRecognizer (164.514(b)(2)(i)(B))', () => {
+  it.each([
+    ['lives at 4500 Quarry Bend Road, Suite 210 now', '4500 Quarry Bend Road, Suite 210'],
+    ['at 77 W. Birchwood Lane Apt 4B', '77 W. Birchwood Lane Apt 4B'],
+    ['mail PO Box 44210 only', 'PO Box 44210'],
+    ['Maplewood, MN 55109-4412', '55109-4412'],
+    ['Fairbanks, AK 99701', '99701'],
+    ['Zip code: 60137', '60137'],
+    ['from Kenai Peninsula Borough', 'Kenai Peninsula Borough'],
+    ['2210 pine hollow drive', '2210 pine hollow drive'],
+    ['Fairbanks, AK 99701', 'Fairbanks'],
+  ])('finds %s', (text, want) => expect(texts(addressRecognizer, text)).toContain(want));
+
+  it.each(['seen 2 weeks ago by Dr Lee', 'WBC 12000 cells', 'given 5 mg daily', 'code 55109 billed', 'walked 200 feet'])('ignores %s', (text) =>
+    expect(texts(addressRecognizer, text)).toEqual([]),
+  );
+});
+
+describe('facilityRecognizer', () => {
+  it.each([
+    ['admitted to Riverside Memorial Hospital today', 'Riverside Memorial Hospital'],
+    ['seen at St. Vincent\'s on', "St. Vincent's"],
+    ['followed at Mt. Sinai', 'Mt. Sinai'],
+    ['moved to Lakeview Nursing Home', 'Lakeview Nursing Home'],
+    ['letter to Cardiology Associates of the North', 'Cardiology Associates of the North'],
+    ['transferred from Cedar Crest yesterday', 'Cedar Crest'],
+    ['at the Hospital of the University of Pennsylvania', 'Hospital of the University of Pennsylvania'],
+    ['seen at UCSF Med Ctr', 'UCSF Med Ctr'],
+  ])('finds %s', (text, want) => expect(texts(facilityRecognizer, text)).toContain(want));
+
+  it.each(['Past Medical History: none', 'Medical Record Number', 'at baseline', 'at Discharge the patient', 'Emergency Department course', 'General Surgery consult', 'at 3 pm', 'in the ICU'])(
+    'ignores %s',
+    (text) => expect(texts(facilityRecognizer, text)).toEqual([]),
+  );
+});
+
+describe('placeRecognizer', () => {
+  it.each([
+    ['lives in Ashland with her son', 'Ashland'],
+    ['from Salt Lake City', 'Salt Lake City'],
+    ['Akron, OH', 'Akron'],
+    ['moved to San Antonio', 'San Antonio'],
+  ])('finds %s', (text, want) => expect(texts(placeRecognizer, text)).toContain(want));
+
+  it.each(['in Normal sinus rhythm', 'Mobile phone', 'Paris was a name', 'Temple fracture'])('ignores %s', (text) => expect(texts(placeRecognizer, text)).toEqual([]));
+});

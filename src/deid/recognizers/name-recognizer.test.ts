@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { detectWith } from '../testing/detect-text.js';
+import { initialsRecognizer } from './initials-recognizer.js';
+import { nameRecognizer } from './name-recognizer.js';
+
+const names = (text: string): string[] => detectWith(nameRecognizer, text).map((f) => f.text);
+
+describe('nameRecognizer (164.514(b)(2)(i)(A))', () => {
+  it.each([
+    ['seen by Dr. Sarah Lindqvist today', 'Dr. Sarah Lindqvist'],
+    ['PATIENT: MARGARET O\'CONNELL-REYES', "MARGARET O'CONNELL-REYES"],
+    ['pt jane doe resting', 'jane doe'],
+    ['dr nguyen at bedside', 'dr nguyen'],
+    ['Patient Name: Ruiz, Carmen', 'Carmen'],
+    ['Patient Name: Ruiz, Carmen', 'Ruiz'],
+    ['SMITH, JOHN admitted', 'SMITH, JOHN'],
+    ['like Anna S., treated', 'Anna S.'],
+    ['Jack B. was admitted', 'Jack B.'],
+    ["Mr. Whitfield's wife called", 'Mr. Whitfield'],
+    ['her daughter Rose found her', 'Rose'],
+    ['consult by Dr. Will Young', 'Dr. Will Young'],
+    ['her neighbour, Mr. Hill, came', 'Mr. Hill'],
+    ['Hope Whitaker reviewed', 'Hope Whitaker'],
+    ['seen by Jürgen Müller', 'Jürgen Müller'],
+    ['Dear Dr. Raman,', 'Dr. Raman'],
+    ['signed K. Okafor, RN', 'K. Okafor'],
+    ['Thomas A. Bergström, DOB', 'Thomas A. Bergström'],
+    ['seen by Dr. Ludwig van der Berg today', 'Dr. Ludwig van der Berg'],
+    ['consulted Dr. Jean-Luc Picard', 'Dr. Jean-Luc Picard'],
+  ])('finds %s', (text, want) => expect(names(text)).toContain(want));
+
+  it.each([
+    "History of Parkinson's disease",
+    'Foley catheter removed',
+    'Apgar scores 8 and 9',
+    'Graves disease on methimazole',
+    'Colles fracture of wrist',
+    'Will follow up in clinic',
+    'Hope this helps',
+    'Patient tolerated lisinopril and metformin',
+    'May need a Holter monitor',
+    'ASSESSMENT AND PLAN',
+    'BP 118/72, HR 78, Hgb 10.4',
+    'Normal sinus rhythm',
+    'Bell palsy resolved',
+    'Down syndrome screening',
+  ])('ignores %s', (text) => expect(names(text)).toEqual([]));
+});
+
+describe('initialsRecognizer', () => {
+  it('finds dotted initials and leaves abbreviations', () => {
+    expect(detectWith(initialsRecognizer, '0830 J.D. ambulated').map((f) => f.text)).toEqual(['J.D.']);
+    expect(detectWith(initialsRecognizer, 'NPO, meds P.O. at 9 A.M., U.S. citizen')).toEqual([]);
+  });
+});
