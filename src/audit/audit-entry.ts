@@ -7,9 +7,13 @@
 import { z } from 'zod';
 
 /** Opaque ids: `usr_…`, FHIR ids, UUIDs, `Patient/123`. No whitespace, so no free text. */
-const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$/, 'must be an identifier (no spaces, at most 128 chars)');
+export const AUDIT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$/;
 /** Dotted action or reason codes: `audit.search`, `policy.denied`. */
-const code = z.string().regex(/^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$/, 'must be a dotted lower-case code').max(96);
+export const AUDIT_CODE_PATTERN = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$/;
+export const auditIdSchema = z.string().regex(AUDIT_ID_PATTERN, 'must be an identifier (no spaces, at most 128 chars)');
+export const auditCodeSchema = z.string().regex(AUDIT_CODE_PATTERN, 'must be a dotted lower-case code').max(96);
+const id = auditIdSchema;
+const code = auditCodeSchema;
 /** HL7 v3 ActReason PurposeOfUse codes (TREAT, ETREAT, HPAYMT, COVAUTH, HOPERAT, BTG, ...). */
 const purpose = z.string().regex(/^[A-Z][A-Z0-9_-]{1,31}$/, 'must be a PurposeOfUse code');
 const clientAddress = z.union([z.ipv4(), z.ipv6()]);

@@ -7,15 +7,19 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { WardSchema } from '../storage/schema.js';
 import type { AuditEntry } from './audit-entry.js';
-import { outcomes } from './audit-entry.js';
+import { auditCodeSchema, auditIdSchema, outcomes } from './audit-entry.js';
 
 const isoTime = z.iso.datetime({ offset: false });
+// The same shapes the entries themselves allow: a search term that is not an id or a code can
+// match nothing, and refusing it keeps free text out of the audit entry recording the search.
+const id = auditIdSchema;
+const code = auditCodeSchema;
 
 export const auditSearchSchema = z
   .object({
-    patient: z.string().max(128).optional(),
-    principal: z.string().max(128).optional(),
-    action: z.string().max(96).optional(),
+    patient: id.optional(),
+    principal: id.optional(),
+    action: code.optional(),
     outcome: z.enum(outcomes).optional(),
     from: isoTime.optional(),
     to: isoTime.optional(),

@@ -17,6 +17,7 @@ import { readVerifyKey } from '../audit/signing-key-files.js';
 import { buildInclusionProof, checkInclusionProof } from '../audit/audit-proof.js';
 import { exportAudit } from '../audit/audit-export.js';
 import type { AuditEntryInput } from '../audit/audit-entry.js';
+import { AUDIT_ID_PATTERN } from '../audit/audit-entry.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { WardError } from '../shared/ward-error.js';
 import type { CliIo } from './cli-io.js';
@@ -73,11 +74,14 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
     .option('--out <file>', 'write to a file (mode 0600) instead of standard output')
     .addOption(dataOpt())
     .action(async (opts: { format: 'fhir' | 'jsonl'; since?: string; patient?: string; out?: string; data?: string }) => {
+      if (opts.patient !== undefined && !AUDIT_ID_PATTERN.test(opts.patient)) {
+        throw new WardError('audit.invalid_patient_id', '--patient must be a patient id (no spaces, at most 128 characters)');
+      }
       const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
       const rt = await openRuntime(config);
       try {
         await recordAccess(rt.audit, 'audit.export', {
-          ...(opts.patient && /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$/.test(opts.patient) ? { patient: opts.patient } : {}),
+          ...(opts.patient !== undefined ? { patient: opts.patient } : {}),
           details: { format: opts.format },
         });
         const file = opts.out === undefined ? undefined : createWriteStream(opts.out, { mode: 0o600 });

@@ -117,6 +117,9 @@ describe.each(testDialects())('HTTP API on $name', (dialect) => {
     expect(searches).toContainEqual({ principal_id: id, patient_id: 'pt-3', outcome: 'success' });
     expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries?limit=100000', headers: { authorization: `Bearer ${token}` } }), 400, 'request.invalid');
     expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries?frm=x', headers: { authorization: `Bearer ${token}` } }), 400, 'request.invalid');
+    const freeText = await w.app.inject({ method: 'GET', url: `/v1/audit/entries?patient=${encodeURIComponent('Quillon Vantressa')}`, headers: { authorization: `Bearer ${token}` } });
+    expectProblem(freeText, 400, 'request.invalid');
+    expect(freeText.body).not.toContain('Quillon');
   });
 
   it('denies audit search to other roles (administrators included) and to anonymous callers, and audits the denial', async () => {

@@ -28,7 +28,7 @@ export const auditRoutes: FastifyPluginAsync<{ db: Kysely<WardSchema>; audit: Au
       who: { id: p.id, kind: p.kind },
       action: 'audit.search',
       outcome: 'success',
-      ...(s.patient !== undefined && /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$/.test(s.patient) ? { patient: s.patient } : {}),
+      ...(s.patient !== undefined ? { patient: s.patient } : {}),
       ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
       ...(ctx.client ? { client: ctx.client } : {}),
       details: {
