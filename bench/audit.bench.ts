@@ -7,13 +7,12 @@
  *   - the time to verify 1,000,000 entries (SQLite; worker threads and one thread, with ratio).
  * Figures, never pass/fail: the machine is shared and noisy. Last line: one-line summary.
  * Env: WARD_BENCH_SECONDS (per run, default 3), WARD_BENCH_VERIFY_N (default 1000000),
- *      WARD_BENCH_PG_URL (default the local test server), WARD_BENCH_SKIP_PG=1.
+ *      WARD_TEST_PG_URL (default the local test server), WARD_BENCH_SKIP_PG=1.
  */
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { openSqlite } from '../src/storage/open-sqlite.js';
 import { openPostgres } from '../src/storage/open-postgres.js';
 import { migrateToLatest } from '../src/storage/migrate.js';
@@ -22,10 +21,10 @@ import { AuditLog } from '../src/audit/audit-log.js';
 import { verifyStoredLog } from '../src/audit/audit-reader.js';
 import { systemClock } from '../src/shared/clock.js';
 import { sampleEntry } from '../src/audit/testing/audit-world.js';
+import { createTestPgDatabase } from '../src/storage/testing/test-databases.js';
 
 const SECONDS = Number(process.env.WARD_BENCH_SECONDS ?? 3);
 const VERIFY_N = Number(process.env.WARD_BENCH_VERIFY_N ?? 1_000_000);
-const PG_URL = process.env.WARD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const dir = mkdtempSync(join(tmpdir(), 'ward-bench-'));
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const summary: Record<string, string> = {};
@@ -72,23 +71,14 @@ async function appendRun(database: WardDatabase, writers: number): Promise<{ eps
 }
 
 async function freshPg(): Promise<{ database: WardDatabase; drop: () => Promise<void> }> {
-  const name = `ward_bench_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  const database = openPostgres({ url: url.toString() });
+  const { url, drop } = await createTestPgDatabase('ward_bench');
+  const database = openPostgres({ url });
   await migrateToLatest(database.db);
   return {
     database,
     drop: async () => {
       await database.close();
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
+      await drop();
     },
   };
 }

@@ -5,57 +5,18 @@
  * one-time password shown once, tamper evidence, proofs and exports. All data is synthetic.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { runWard } from './testing/run-ward.js';
+import type { RunResult } from './testing/run-ward.js';
 import pg from 'pg';
-
-const WARD_BIN = fileURLToPath(new URL('../../bin/ward.js', import.meta.url));
-const RUN_TIMEOUT_MS = 30_000;
-const PG_URL = process.env.WARD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment of a user with no Ward settings: nothing inherited may redirect the child. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['DATABASE_URL', 'WARD_DATA', 'WARD_PORT', 'WARD_HOST', 'WARD_LOG_LEVEL', 'WARD_ALLOW_PLAIN_HTTP', 'WARD_DEID_KEY', 'NODE_OPTIONS']) delete env[k];
-  return { ...env, ...extra };
-}
+import { createTestPgDatabase } from '../storage/testing/test-databases.js';
 
 function ward(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WARD_BIN, ...args], {
-      cwd: options.cwd ?? tmpdir(),
-      env: cleanEnv(options.env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`ward ${args.join(' ')} did not finish within ${RUN_TIMEOUT_MS} ms; stderr: ${stderr.slice(0, 500)}`));
-    }, RUN_TIMEOUT_MS);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runWard(args, options);
 }
 
 const STACK_LINE = /^\s{4}at /m;
@@ -508,31 +469,14 @@ describe('usage', () => {
 
 describe('ward on PostgreSQL (DATABASE_URL)', () => {
   let dbUrl = '';
-  let dbName = '';
+  let drop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    dbName = `ward_t_cli_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${dbName}`);
-    } finally {
-      await admin.end();
-    }
-    const url = new URL(PG_URL);
-    url.pathname = `/${dbName}`;
-    dbUrl = url.toString();
+    ({ url: dbUrl, drop } = await createTestPgDatabase('ward_t_cli'));
   });
 
   afterAll(async () => {
-    if (dbName === '') return;
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    try {
-      await admin.query(`drop database if exists ${dbName} with (force)`);
-    } finally {
-      await admin.end();
-    }
+    await drop?.();
   });
 
   it('init, audit verify, users add and export run against PostgreSQL, with no SQLite file', async () => {

@@ -14,44 +14,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { WARD_BIN, cleanEnv, runWard } from './testing/run-ward.js';
+import type { RunResult } from './testing/run-ward.js';
 import Database from 'better-sqlite3';
 
-const WARD_BIN = fileURLToPath(new URL('../../bin/ward.js', import.meta.url));
 const STACK_LINE = /^\s{4}at /m;
 
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['DATABASE_URL', 'WARD_DATA', 'WARD_PORT', 'WARD_HOST', 'WARD_LOG_LEVEL', 'WARD_ALLOW_PLAIN_HTTP', 'NODE_OPTIONS']) delete env[k];
-  return env;
-}
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function ward(args: string[], timeoutMs = 30_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WARD_BIN, ...args], { cwd: tmpdir(), env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`ward ${args.join(' ')} did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runWard(args, { timeoutMs });
 }
 
 const temps: string[] = [];

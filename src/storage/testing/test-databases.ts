@@ -48,34 +48,36 @@ const sqliteDialect: TestDialect = {
   },
 };
 
+/** A fresh, empty PostgreSQL database on the test server, and a way to drop it. */
+export async function createTestPgDatabase(prefix = 'ward_t'): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string): Promise<void> => {
+    const c = new pg.Client({ connectionString: testPgUrl });
+    await c.connect();
+    try {
+      await c.query(statement);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const url = new URL(testPgUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+}
+
 const postgresDialect: TestDialect = {
   name: 'postgres',
   async create(options = {}) {
-    const name = `ward_t_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: testPgUrl });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${name}`);
-    } finally {
-      await admin.end();
-    }
-    const url = new URL(testPgUrl);
-    url.pathname = `/${name}`;
-    const dbUrl = url.toString();
-    const opened = openPostgres({ url: dbUrl });
+    const { url, drop } = await createTestPgDatabase();
+    const opened = openPostgres({ url });
     if (options.migrate ?? true) await migrateToLatest(opened.db);
     return {
       ...opened,
-      reopen: () => openPostgres({ url: dbUrl }),
+      reopen: () => openPostgres({ url }),
       async dispose() {
         await opened.close().catch(() => undefined);
-        const c = new pg.Client({ connectionString: testPgUrl });
-        await c.connect();
-        try {
-          await c.query(`drop database if exists ${name} with (force)`);
-        } finally {
-          await c.end();
-        }
+        await drop();
       },
     };
   },
