@@ -125,10 +125,14 @@ function main(): void {
   const bytes = docs.reduce((n, d) => n + Buffer.byteLength(d.text, 'utf8'), 0);
   for (const d of docs) analyze(d.text, dictionaries);
   let passes = 0;
+  const passMbps: number[] = [];
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   while (passes < 10 || performance.now() - start < 3000) {
+    const passStart = process.cpuUsage();
     for (const d of docs) analyze(d.text, dictionaries);
+    const passCpu = process.cpuUsage(passStart);
+    passMbps.push(bytes / 1e6 / ((passCpu.user + passCpu.system) / 1e6));
     passes += 1;
   }
   const cpu = process.cpuUsage(cpuStart);
@@ -137,6 +141,11 @@ function main(): void {
   const mbps = (bytes * passes) / 1e6 / cpuSeconds;
   const wallMbps = (bytes * passes) / 1e6 / wallSeconds;
   const docsPerSecond = (docs.length * passes) / cpuSeconds;
+  // Per-pass figures: the median is steadier than the total on a shared machine, where other
+  // processes' cache and memory traffic slow some passes down.
+  passMbps.sort((x, y) => x - y);
+  const medianMbps = passMbps[Math.floor(passMbps.length / 2)] ?? mbps;
+  const bestMbps = passMbps[passMbps.length - 1] ?? mbps;
 
   const a = score(docs, ours);
   const b = score(docs, peer);
@@ -153,6 +162,11 @@ function main(): void {
   row('precision_char', a.truePredictedChars / a.predictedChars, b.truePredictedChars / b.predictedChars);
   row('false_alarm (PHI-free)', a.phiFreeAlarms / a.phiFreeDocs, b.phiFreeAlarms / b.phiFreeDocs);
   console.log(`throughput                 ${mbps.toFixed(2)} MB/s, ${docsPerSecond.toFixed(0)} docs/s per CPU-second (${passes} passes; wall ${wallMbps.toFixed(2)} MB/s)`);
+  // The analyzer is synchronous: one core does all of its work. Process CPU time also counts V8's
+  // helper threads (concurrent GC, JIT), so this one-core figure errs on the low side. Goal: >= 5.
+  console.log(
+    `throughput, one core       ${mbps.toFixed(2)} MB/s (per pass: median ${medianMbps.toFixed(2)}, best ${bestMbps.toFixed(2)}; goal >= 5 MB/s on one core)`,
+  );
   console.log('                           peer: not run here (deid.pl, Perl; reported about 0.004 MB/s on this corpus)');
   console.log('');
   console.log('category                         spans  ward full  char   any  | peer full  char   any');

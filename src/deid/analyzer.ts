@@ -27,7 +27,8 @@ export function analyze(text: string, dictionaries: DeidDictionaries, options: A
   const min = options.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
   const raw: Detection[] = [];
   for (const r of recognizers) {
-    for (const d of r.detect(context)) raw.push(d);
+    const found = r.detect(context);
+    for (let i = 0; i < found.length; i += 1) raw.push(found[i] as Detection);
   }
   const kept = boostByContext(text, raw).filter((d) => d.confidence >= min);
   return joinLocationPhrases(text, resolveOverlaps(kept));

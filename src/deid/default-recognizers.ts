@@ -8,6 +8,7 @@ import { facilityRecognizer } from './recognizers/facility-recognizer.js';
 import { initialsRecognizer } from './recognizers/initials-recognizer.js';
 import { ipRecognizer } from './recognizers/ip-recognizer.js';
 import { labelledIdRecognizer } from './recognizers/labelled-id-recognizer.js';
+import { mixedCodeRecognizer } from './recognizers/mixed-code-recognizer.js';
 import { nameRecognizer } from './recognizers/name-recognizer.js';
 import { npiRecognizer } from './recognizers/npi-recognizer.js';
 import { phoneRecognizer } from './recognizers/phone-recognizer.js';
@@ -31,6 +32,7 @@ export const DEFAULT_RECOGNIZERS: readonly Recognizer[] = [
   udiRecognizer,
   labelledIdRecognizer,
   unlabelledIdRecognizer,
+  mixedCodeRecognizer,
   dateRecognizer,
   ageRecognizer,
   addressRecognizer,

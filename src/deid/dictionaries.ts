@@ -1,3 +1,6 @@
+import { COMMON_WORDS } from './common-words.js';
+import { LEX_COMMON, LEX_FIRST_NAME, LEX_MEDICAL, lexPlaceBits, lexRankBits } from './lexicon.js';
+
 /**
  * Reference data the analyzer and operators read: name, place and medical-vocabulary lists and
  * ZIP-3 populations. Built once at the edge (load-dictionaries.ts reads data/deid) and handed in,
@@ -13,6 +16,12 @@ export interface DeidDictionaries {
   readonly placeFirstWords: ReadonlyMap<string, number>;
   /** Words of ICD-10-CM titles and the ICD-10-CM Drug table: clinical, so not a name alone. */
   readonly medicalWords: ReadonlySet<string>;
+  /**
+   * Every word of the lists above (and common-words.ts) -> its facts packed in one number
+   * (lexicon.ts): first name, medical word, everyday word, place first-word length, surname rank.
+   * One look-up per token instead of one per list.
+   */
+  readonly lexicon: ReadonlyMap<string, number>;
   /** ZIP-3 prefix -> 2020 Census population of its ZCTAs. */
   readonly zip3Population: ReadonlyMap<string, number>;
   /** ZIP-3 prefixes HIPAA requires to become 000 (164.514(b)(2)(i)(B)). */
@@ -50,12 +59,25 @@ export function createDictionaries(source: Partial<DictionarySource> = {}): Deid
     const first = words[0] ?? '';
     placeFirstWords.set(first, Math.max(placeFirstWords.get(first) ?? 0, words.length));
   }
+  const firstNames = new Set(firstNameList);
+  const medicalWords = new Set(lower(source.medicalWords ?? []));
+  // Each list ORs its bits in; every word appears once per list (they are sets and maps).
+  const lexicon = new Map<string, number>();
+  const add = (word: string, bits: number): void => {
+    lexicon.set(word, (lexicon.get(word) ?? 0) | bits);
+  };
+  for (const [w, rank] of surnames) add(w, lexRankBits(rank));
+  for (const w of firstNames) add(w, LEX_FIRST_NAME);
+  for (const [w, n] of placeFirstWords) add(w, lexPlaceBits(n));
+  for (const w of medicalWords) add(w, LEX_MEDICAL);
+  for (const w of COMMON_WORDS) add(w, LEX_COMMON);
   return {
-    firstNames: new Set(firstNameList),
+    firstNames,
     surnames,
     places: new Set(placeList),
     placeFirstWords,
-    medicalWords: new Set(lower(source.medicalWords ?? [])),
+    lexicon,
+    medicalWords,
     zip3Population: new Map(source.zip3Population ?? []),
     restrictedZip3: new Set(source.restrictedZip3 ?? []),
     firstNameList,

@@ -1,4 +1,4 @@
-import type { Detection } from './detection.js';
+import { detection, type Detection } from './detection.js';
 
 /**
  * Merges overlapping detections into one span per cluster, covering the union of the cluster
@@ -7,13 +7,13 @@ import type { Detection } from './detection.js';
  * member's confidence. Output is sorted by start and non-overlapping. O(n log n).
  */
 export function resolveOverlaps(detections: readonly Detection[]): Detection[] {
-  const sorted = [...detections].sort((a, b) => a.start - b.start || b.end - a.end);
+  const sorted = detections.slice().sort((a, b) => a.start - b.start || b.end - a.end);
   const out: Detection[] = [];
   let cluster: Detection | undefined;
   let best: Detection | undefined;
   let end = -1;
   const flush = (): void => {
-    if (cluster !== undefined && best !== undefined) out.push({ ...best, start: cluster.start, end });
+    if (cluster !== undefined && best !== undefined) out.push(detection(cluster.start, end, best.type, best.confidence, best.recognizer, best.explanation));
   };
   for (const d of sorted) {
     if (cluster === undefined || d.start >= end) {

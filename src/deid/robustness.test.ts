@@ -35,6 +35,9 @@ const ADVERSARIAL: readonly [string, (n: number) => string][] = [
   ['hyphen groups', (n) => 'A1-'.repeat(n)],
   ['url without end', (n) => `http://${'a'.repeat(n * 2)}`],
   ['plus digits', (n) => `+1 ${'1 '.repeat(n)}`],
+  ['hex pairs', (n) => '1B:'.repeat(n)],
+  ['id words and codes', (n) => 'code A1B2C3 '.repeat(n)],
+  ['hyphenated names after "in"', (n) => `treated in ${'Aa-'.repeat(n)}Aa`],
 ];
 
 describe('robustness', () => {

@@ -30,18 +30,21 @@ export const addressRecognizer = patternRecognizer('address', [
     ),
     type: 'LOCATION',
     confidence: 0.9,
+    minDigits: 1,
   },
   {
     name: 'street_address_lower_case',
     regex: /(?<![\w-])\d{1,6}\s{1,2}(?:[a-z][a-z'-]{0,30}\s{1,2}){1,3}?(?:street|avenue|road|boulevard|lane|drive|court|terrace|parkway|highway)\b/g,
     type: 'LOCATION',
     confidence: 0.75,
+    minDigits: 1,
   },
   {
     name: 'po_box',
     regex: /\b(?:P\.?\s?O\.?\s{0,2}|Post Office\s{1,2})Box\s{0,2}#?\s{0,2}\d{1,8}\b/gi,
     type: 'LOCATION',
     confidence: 0.9,
+    minDigits: 1,
   },
   {
     // Digits first, context checked after: a look-behind at every position costs more.
@@ -49,6 +52,7 @@ export const addressRecognizer = patternRecognizer('address', [
     regex: /(?<![\w-])\d{5}(?:-\d{4})?(?![\w-])/g,
     type: 'LOCATION',
     confidence: 0.95,
+    minDigitRun: 5,
     validate: (m, text) => {
       const ctx = text.slice(Math.max(0, m.index - 24), m.index);
       if (STATE_BEFORE.test(ctx)) return { confidence: 0.95, explanation: { contextWord: 'state' } };
@@ -61,6 +65,9 @@ export const addressRecognizer = patternRecognizer('address', [
     regex: /(?<![\w-])\d{5}-\d{4}(?![\w-])/g,
     type: 'LOCATION',
     confidence: 0.85,
+    requiredChars: '-',
+    minDigits: 9,
+    minDigitRun: 5,
   },
   {
     name: 'county',
@@ -75,6 +82,6 @@ export const addressRecognizer = patternRecognizer('address', [
     regex: new RegExp(String.raw`(?<![\w-])[A-Z][A-Za-z'.-]{1,30}(?:\s[A-Z][A-Za-z'.-]{1,30}){0,3}(?=,?\s{1,2}(?:${STATE_CODES}|${STATE_NAMES})\.?,?\s{1,2}\d{5}\b)`, 'g'),
     type: 'LOCATION',
     confidence: 0.9,
-    prefilter: (text) => /\d{5}/.test(text),
+    minDigitRun: 5,
   },
 ]);

@@ -39,6 +39,7 @@ export const ageRecognizer = patternRecognizer('age', [
     regex: new RegExp(String.raw`(?<![\w.])\d{2,3}(?=${UNITS}(?![a-z]))`, 'gi'),
     type: 'AGE',
     confidence: 0.9,
+    minDigitRun: 2,
     validate: (m) => over89(Number(m[0])),
   },
   {
@@ -47,6 +48,7 @@ export const ageRecognizer = patternRecognizer('age', [
     regex: /(?<![\w.])\d{2,3}(?![\w.])|(?<![\w.])\d{2,3}(?=\s?(?:M|F|yo[MF])\b)/g,
     type: 'AGE',
     confidence: 0.85,
+    minDigitRun: 2,
     validate: (m, text) => {
       const n = Number(m[0]);
       if (n < 90 || n > 125) return undefined;

@@ -36,6 +36,7 @@ export const dateRecognizer = patternRecognizer('date', [
     regex: new RegExp(String.raw`\b${MONTH}\.?\s{1,3}${DAY}(?:,?\s{1,3}${YEAR})?(?![\w:])`, 'gi'),
     type: 'DATE',
     confidence: 0.9,
+    minDigits: 1,
     validate: (m, text) =>
       // "may 5 mg" is not a date: the lower-case modal verb before a dose.
       /^may\b/.test(m[0]) || /^\s*(?:mg|mcg|ml|units?|tabs?|times)\b/i.test(after(text, m.index + m[0].length, 8))
@@ -48,6 +49,7 @@ export const dateRecognizer = patternRecognizer('date', [
     regex: new RegExp(String.raw`\b${DAY}(?:\s{1,3}(?:of\s{1,3})?|[-/ ]?)${MONTH}\.?(?:(?:,?\s{1,3}|[-/])${YEAR})?(?![\w])`, 'gi'),
     type: 'DATE',
     confidence: 0.85,
+    minDigits: 1,
     validate: (m) => (/^\d+\s*may$/i.test(m[0]) ? undefined : { confidence: 0.85 }),
   },
   {
@@ -56,6 +58,7 @@ export const dateRecognizer = patternRecognizer('date', [
     regex: new RegExp(String.raw`\b${MONTH}\.?,?\s{1,3}(?:of\s{1,3})?(?:19|20)\d{2}\b`, 'gi'),
     type: 'DATE',
     confidence: 0.8,
+    minDigitRun: 4,
     validate: (m) => (/^may\b/.test(m[0]) ? undefined : { confidence: 0.8 }),
   },
   {
@@ -63,6 +66,7 @@ export const dateRecognizer = patternRecognizer('date', [
     regex: /(?<![\w/.-])\d{1,2}([/.-])\d{1,2}\1(?:\d{4}|\d{2})(?![\w/-]|\.\d)/g,
     type: 'DATE',
     confidence: 0.9,
+    minDigits: 4,
     validate: numeric('mdy'),
   },
   {
@@ -70,6 +74,8 @@ export const dateRecognizer = patternRecognizer('date', [
     regex: /(?<![\w/.-])(?:19|20)\d{2}([/.-])\d{1,2}\1\d{1,2}(?![\w/-]|\.\d)/g,
     type: 'DATE',
     confidence: 0.9,
+    minDigits: 6,
+    minDigitRun: 4,
     validate: numeric('ymd'),
   },
   {
@@ -78,6 +84,8 @@ export const dateRecognizer = patternRecognizer('date', [
     regex: /(?<![\w/.-])(?:0?[1-9]|1[0-2])[/-](?:19|20)\d{2}(?![\w/-])/g,
     type: 'DATE',
     confidence: 0.8,
+    minDigits: 5,
+    minDigitRun: 4,
   },
   {
     // 3/4 · 12/25: only a plausible month/day, and not a fraction, dose, ratio or BP.
@@ -85,6 +93,8 @@ export const dateRecognizer = patternRecognizer('date', [
     regex: /(?<![\w/.-])\d{1,2}\/\d{1,2}(?![\w/-]|\.\d)/g,
     type: 'DATE',
     confidence: 0.6,
+    requiredChars: '/',
+    minDigits: 2,
     validate: (m, text) => {
       const [a = 0, b = 0] = m[0].split('/').map(Number);
       if (!validMonthDay(a, b)) return undefined;

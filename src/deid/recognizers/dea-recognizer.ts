@@ -20,7 +20,8 @@ export const deaRecognizer = patternRecognizer('dea', [
     regex: /(?<![\w-])[A-Za-z][A-Za-z9]\d{7}(?![\w-])/g,
     type: 'LICENSE',
     confidence: 0.85,
-    tokenLength: 9,
+    wordRunLength: 9,
+    minDigitRun: 7,
     validate: checksumOrLabel(isValidDea, /\bdea\b/, { both: 0.95, checksum: 0.9, label: 0.75 }),
   },
 ]);

@@ -11,6 +11,6 @@ export const emailRecognizer = patternRecognizer('email', [
     regex: /(?<![\w.%+-])[\w.%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![\w-])/g,
     type: 'EMAIL',
     confidence: 0.95,
-    prefilter: (text) => text.includes('@'),
+    requiredChars: '@.',
   },
 ]);

@@ -1,6 +1,7 @@
 import type { AnalysisContext } from '../analysis-context.js';
-import { COMMON_WORDS } from '../common-words.js';
 import { detection, type Detection } from '../detection.js';
+import { LEX_COMMON, LEX_FIRST_NAME, LEX_MEDICAL, lexPlaceWords, lexRank, lexiconOf } from '../lexicon.js';
+import type { DeidDictionaries } from '../dictionaries.js';
 import type { Recognizer } from '../recognizer.js';
 import type { Token } from '../tokenize.js';
 
@@ -66,6 +67,22 @@ const CALENDAR: ReadonlySet<string> = new Set(
     .split(/\s+/)
     .filter((w) => w.length > 0),
 );
+
+/** Everyday or clinical word (common-words.ts, ICD-10-CM vocabulary). */
+function everyday(t: Token, d: DeidDictionaries): boolean {
+  return (lexiconOf(t, d.lexicon) & (LEX_COMMON | LEX_MEDICAL)) !== 0;
+}
+
+function properNameAfterIn(t: Token, d: DeidDictionaries): boolean {
+  if (t.allCaps || HEADS.has(t.key) || WEAK_HEADS.has(t.key) || GENERIC.has(t.key) || everyday(t, d)) return false;
+  if (t.key.split('-').some((part) => GENERIC.has(part) || COMMON_PARTS.has(part))) return false;
+  if (/\p{Ll}\p{Lu}/u.test(t.text) || /^\p{Lu}[^-]*-\p{Lu}/u.test(t.text)) return true;
+  const lex = lexiconOf(t, d.lexicon);
+  return (lex & LEX_FIRST_NAME) !== 0 || lexRank(lex) > 0 || lexPlaceWords(lex) > 0;
+}
+
+/** Parts of hyphenated words that make them ordinary: "Follow-up", "Check-in", "Walk-in". */
+const COMMON_PARTS: ReadonlySet<string> = new Set(['follow', 'up', 'check', 'in', 'walk', 'drop', 'out', 'step', 'down', 'post', 'pre', 'op', 'non', 'self', 'day', 'long', 'term', 'short']);
 
 function joinable(text: string, a: Token, b: Token): boolean {
   const g = text.slice(a.end, b.start);
@@ -146,7 +163,7 @@ export const facilityRecognizer: Recognizer = {
       const t = tokens[i];
       if (t === undefined || i <= coveredUntil) continue;
       const prev = tokens[i - 1];
-      if ((HEADS.has(t.key) || WEAK_HEADS.has(t.key)) && nameWord(t)) {
+      if (nameWord(t) && (HEADS.has(t.key) || WEAK_HEADS.has(t.key))) {
         const first = extendBack(ctx, i, 5);
         const last = extendForward(ctx, i, 6, true);
         if (first < i || last > i) {
@@ -158,7 +175,7 @@ export const facilityRecognizer: Recognizer = {
           }
         }
       }
-      if (SAINTS.has(t.key) && nameWord(t)) {
+      if (nameWord(t) && SAINTS.has(t.key)) {
         const next = tokens[i + 1];
         if (next !== undefined && nameWord(next) && joinable(text, t, next) && !/[.!?]\s*$/.test(text.slice(Math.max(0, t.start - 3), t.start))) {
           const last = extendForward(ctx, i + 1, 4, false);
@@ -168,15 +185,23 @@ export const facilityRecognizer: Recognizer = {
           continue;
         }
       }
-      if (prev !== undefined && (prev.key === 'at' || prev.key === 'from' || prev.key === 'to') && nameWord(t) && !STOP_AFTER_AT.has(t.key)) {
-        if (prev.key !== 'at' && !MOVE_VERBS.test(text.slice(Math.max(0, prev.start - 40), prev.start))) continue;
-        if (prev.key === 'at' && !MOVE_VERBS.test(text.slice(Math.max(0, prev.start - 40), prev.start))) {
-          // A bare "at" needs the word to be no everyday or clinical word ("at Baseline").
-          if (COMMON_WORDS.has(t.key) || d.medicalWords.has(t.key)) continue;
-        }
+      const cueWord = prev?.key;
+      if (prev !== undefined && (cueWord === 'at' || cueWord === 'from' || cueWord === 'to' || cueWord === 'in') && nameWord(t) && !STOP_AFTER_AT.has(t.key)) {
+        // "treated in Cedars-Sinai", "seen in BronxCare", "seen in Mercy West"; but "seen in
+        // Cardiology", "admitted in DKA", "seen in Follow-up", "evaluated in Triage": after "in"
+        // the word must look like a proper name (inner capital, two capitalised halves, or a
+        // name or place from the dictionaries) and be no department, acronym, everyday or
+        // clinical word, nor have such a part. (Checked first: it is cheaper than MOVE_VERBS.)
+        if (cueWord === 'in' && !properNameAfterIn(t, d)) continue;
+        const moved = MOVE_VERBS.test(text.slice(Math.max(0, prev.start - 40), prev.start));
+        if (cueWord !== 'at' && !moved) continue;
+        // A bare "at" needs the word to be no everyday or clinical word ("at Baseline").
+        if (cueWord === 'at' && !moved && everyday(t, d)) continue;
         if (t.allCaps && t.text.length < 3) continue;
         const last = extendForward(ctx, i, 4, true);
-        const det = span(ctx, i, last, 0.7, 'after_location_cue');
+        // "at John Hopkins Hospital": ending on a facility word is as strong as the head-word rule.
+        const headed = HEADS.has(tokens[last]?.key ?? '');
+        const det = span(ctx, i, last, headed ? 0.88 : 0.7, headed ? 'facility_head_word' : 'after_location_cue');
         if (det !== undefined) out.push(det);
         coveredUntil = last;
       }

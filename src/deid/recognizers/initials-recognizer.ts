@@ -14,6 +14,7 @@ export const initialsRecognizer = patternRecognizer('initials', [
     regex: /(?<![\w.])[A-Z]\.\s?[A-Z]\.(?:\s?[A-Z]\.)?(?![\w.])/g,
     type: 'NAME',
     confidence: 0.55,
+    requiredChars: '.',
     validate: (m) => (NOT_INITIALS.has(m[0].replace(/\s/g, '')) ? undefined : { confidence: 0.55 }),
   },
 ]);

@@ -27,10 +27,13 @@ export const ipRecognizer = patternRecognizer('ip', [
     regex: /(?<![\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w]|\.\d)/g,
     type: 'IP',
     confidence: 0.9,
+    requiredChars: '.',
+    minDigits: 4,
     validate: (m) => (isIpv4(m[0]) ? { confidence: 0.9, explanation: { validation: 'passed' } } : undefined),
   },
   {
     name: 'ipv6',
+    requiredChars: ':',
     prefilter: (text) => text.includes('::') || /[0-9a-f]{1,4}:[0-9a-f]{1,4}:/i.test(text),
     regex: /(?<![\w:.])[0-9A-Fa-f:][0-9A-Fa-f:.]{1,44}(?![\w:.])/g,
     type: 'IP',

@@ -10,21 +10,24 @@ import type { Recognizer } from '../recognizer.js';
  * account, (K) licence, (L) vehicle, (M) device and (R) other numbers.
  */
 const NUM = String.raw`(?:\s?(?:number|num|nbr|no\.?|#|id))?`;
+/** Labels whose value is also called a code: "confirmation code", "ref. code", "wristband code". */
+const NUM_CODE = String.raw`(?:\.?\s?(?:number|num|nbr|no\.?|#|id|code))?`;
 const LABELS: readonly (readonly [string, PhiType])[] = [
   [String.raw`social security${NUM}|ssn|ss#`, 'SSN'],
   [String.raw`medical record${NUM}|med(?:ical)? rec${NUM}|mrn|mr#|mr no\.?|chart${NUM}|record${NUM}|hospital (?:number|no\.?|#)|unit (?:number|no\.?)|patient (?:id|number|no\.?|#)|pt\.? (?:id|#)|emr${NUM}|mr`, 'MRN'],
-  [String.raw`member${NUM}|subscriber${NUM}|policy${NUM}|group${NUM}|grp${NUM}|plan${NUM}|insurance${NUM}|ins\.? (?:id|#)|beneficiary${NUM}|medicaid${NUM}|medicare${NUM}|mbi|hicn|claim${NUM}|(?:prior )?auth(?:orization)?${NUM}|pa (?:number|#)|rx ?bin|rx ?pcn|rx ?grp`, 'HEALTH_PLAN'],
+  [String.raw`member${NUM}|subscriber${NUM}|policy${NUM}|group${NUM}|grp${NUM}|plan${NUM}|insurance${NUM}|ins\.? (?:id|#)|beneficiary${NUM}|medicaid${NUM}|medicare${NUM}|mbi|hicn|claim${NUM}|(?:prior )?auth(?:orization)?${NUM_CODE}|pa (?:number|#)|rx ?bin|rx ?pcn|rx ?grp`, 'HEALTH_PLAN'],
   [String.raw`account${NUM}|acct\.?${NUM}|billing${NUM}|encounter${NUM}|visit${NUM}|fin|csn|invoice${NUM}|har|guarantor${NUM}`, 'ACCOUNT'],
   [String.raw`vin|license plate${NUM}|licence plate${NUM}|plate${NUM}|tag (?:number|no\.?|#)|vehicle${NUM}`, 'VEHICLE'],
   [String.raw`driver'?s licen[cs]e${NUM}|licen[cs]e${NUM}|lic\.?${NUM}|dl${NUM}|certificate${NUM}|cert\.?${NUM}|dea${NUM}|passport${NUM}|state id`, 'LICENSE'],
-  [String.raw`serial${NUM}|s\/n|sn|device${NUM}|device identifier|udi|implant${NUM}|lot${NUM}|model${NUM}|pacemaker${NUM}|imei|mac address`, 'DEVICE'],
-  [String.raw`identifier|id${NUM}|case${NUM}|specimen${NUM}|accession${NUM}|employee${NUM}|badge${NUM}|npi|ref(?:erence)?${NUM}|confirmation${NUM}|ticket${NUM}|student${NUM}|tracking${NUM}|order${NUM}|requisition${NUM}|lab${NUM}`, 'OTHER_ID'],
+  [String.raw`serial${NUM}|s\/n|sn|device${NUM}|device identifier|udi|implant${NUM}|lot${NUM}|batch${NUM}|model${NUM}|pacemaker${NUM}|imei|mac address`, 'DEVICE'],
+  [String.raw`identifier|id${NUM}|case${NUM}|specimen${NUM}|accession${NUM}|employee${NUM}|badge${NUM}|npi|ref(?:erence)?${NUM_CODE}|confirmation${NUM_CODE}|verification${NUM_CODE}|access code|ticket${NUM}|student${NUM}|tracking${NUM_CODE}|order${NUM}|requisition${NUM}|lab${NUM}|bar ?code${NUM}|wristband${NUM_CODE}|bracelet${NUM_CODE}|kit${NUM}|registry${NUM}|voucher${NUM_CODE}|user ?name|user id|login(?: id)?`, 'OTHER_ID'],
 ];
 
 const LABEL_RE = new RegExp(`(?<![\\w])(?:${LABELS.map(([p]) => `(${p})`).join('|')})(?![\\w])`, 'gi');
 /** Fillers between a label and its value: ": ", "#", "number", "is", "=" (bounded, linear). */
 const FILLER = /(?:[\s:#=.-]{1,4}|\s(?:number|num|no\.?|is|was|of|id|on file|reads)\b){0,4}\s{0,2}/y;
-const CHUNK = /[A-Za-z0-9](?:[A-Za-z0-9]|[-/.](?=[A-Za-z0-9])){0,39}/y;
+/** One run of the value: letters and digits, joined by single "-", "/", "." or "_" ("pt_jsmith_1988"). */
+const CHUNK = /[A-Za-z0-9](?:[A-Za-z0-9]|[-/._](?=[A-Za-z0-9])){0,39}/y;
 
 function readChunk(text: string, at: number): string | undefined {
   CHUNK.lastIndex = at;
@@ -62,6 +65,8 @@ export const labelledIdRecognizer: Recognizer = {
   types: LABELS.map(([, t]) => t),
   detect(context: AnalysisContext): Detection[] {
     const out: Detection[] = [];
+    // Every value read needs a digit (readIdValue): a text without one has no labelled id.
+    if (context.features.digits === 0) return out;
     const re = LABEL_RE;
     re.lastIndex = 0;
     let consumed = 0;

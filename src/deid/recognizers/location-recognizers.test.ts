@@ -34,9 +34,34 @@ describe('facilityRecognizer', () => {
     ['transferred from Cedar Crest yesterday', 'Cedar Crest'],
     ['at the Hospital of the University of Pennsylvania', 'Hospital of the University of Pennsylvania'],
     ['seen at UCSF Med Ctr', 'UCSF Med Ctr'],
+    // A proper name after "<care verb> in": inner capital, two capitalised halves, a known name.
+    ['treated in Cedars-Sinai ER on 4/22', 'Cedars-Sinai ER'],
+    ['seen in BronxCare on Monday', 'BronxCare'],
+    // "at <name> Hospital" is as strong as the head-word rule (beats a person's name).
+    ['treated at John Hopkins Hospital in Baltimore', 'John Hopkins Hospital'],
   ])('finds %s', (text, want) => expect(texts(facilityRecognizer, text)).toContain(want));
 
-  it.each(['Past Medical History: none', 'Medical Record Number', 'at baseline', 'at Discharge the patient', 'Emergency Department course', 'General Surgery consult', 'at 3 pm', 'in the ICU'])(
+  it.each([
+    'Past Medical History: none',
+    'Medical Record Number',
+    'at baseline',
+    'at Discharge the patient',
+    'Emergency Department course',
+    'General Surgery consult',
+    'at 3 pm',
+    'in the ICU',
+    // Near misses of the "in" rule: departments, acronyms, everyday and clinical words.
+    'seen in Cardiology for chest pain',
+    'admitted in DKA',
+    'seen in Follow-up',
+    'admitted in Afib with RVR',
+    'evaluated in Triage',
+    'seen in Telehealth',
+    'transferred in Stable condition',
+    'seen in Pre-op',
+    'worked in Construction',
+    'lives in Assisted Living',
+  ])(
     'ignores %s',
     (text) => expect(texts(facilityRecognizer, text)).toEqual([]),
   );
@@ -48,7 +73,12 @@ describe('placeRecognizer', () => {
     ['from Salt Lake City', 'Salt Lake City'],
     ['Akron, OH', 'Akron'],
     ['moved to San Antonio', 'San Antonio'],
+    // After a facility word and a comma: "Mercy Hospital, Springfield".
+    ['seen at St. Francis Hospital, Chicago on', 'Chicago'],
+    ['Lakeview Clinic - Ashland', 'Ashland'],
+    ['patient from NYC', 'NYC'],
+    ['moved to Philly', 'Philly'],
   ])('finds %s', (text, want) => expect(texts(placeRecognizer, text)).toContain(want));
 
-  it.each(['in Normal sinus rhythm', 'Mobile phone', 'Paris was a name', 'Temple fracture'])('ignores %s', (text) => expect(texts(placeRecognizer, text)).toEqual([]));
+  it.each(['in Normal sinus rhythm', 'Mobile phone', 'Paris was a name', 'Temple fracture', 'Hospital, Normal saline given', 'nyc lower case', 'LA dilated'])('ignores %s', (text) => expect(texts(placeRecognizer, text)).toEqual([]));
 });

@@ -84,9 +84,12 @@ function seedAt(ctx: AnalysisContext, i: number): Seed | undefined {
   if (prev !== undefined && isTitleToken(text, prev) && adjacent(text, prev, t) && (nameShaped || dictionaryHit(t, d))) {
     return { confidence: 0.95, pattern: 'title', strong: true };
   }
-  if (!nameShaped && !dictionaryHit(t, d)) return undefined;
+  const cueWordBefore = prev !== undefined && NAME_CUE_WORDS.has(prev.key);
+  // A lower-case word seeds only as a first name, or after a cue: "pt john smith", "son ed".
+  // (Checked in this order so most lower-case words cost one look-up, not two.)
+  if (!nameShaped && !isFirstName(t, d) && !(cueWordBefore && surnameRank(t, d) !== undefined)) return undefined;
   if (eponymUse(text, tokens, i)) return undefined;
-  const cue = prev !== undefined && NAME_CUE_WORDS.has(prev.key) ? NAME_CUES.exec(lineBefore(text, t.start)) : null;
+  const cue = cueWordBefore ? NAME_CUES.exec(lineBefore(text, t.start)) : null;
   if (cue !== null && !isTitleToken(text, t)) {
     const strongCue = /[:,]|by|dear|sincerely|regards|name|signed|thanks/i.test(cue[0]);
     if (strongCue && initialHere(text, tokens, i)) return { confidence: 0.8, pattern: 'cue', strong: true };

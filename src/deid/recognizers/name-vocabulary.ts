@@ -1,5 +1,5 @@
-import { COMMON_WORDS } from '../common-words.js';
 import type { DeidDictionaries } from '../dictionaries.js';
+import { LEX_COMMON, LEX_FIRST_NAME, LEX_MAX_RANK, LEX_MEDICAL, lexRank, lexiconOf } from '../lexicon.js';
 import type { Token } from '../tokenize.js';
 
 /** Honorifics and titles that introduce a person's name. */
@@ -57,9 +57,8 @@ export const EPONYM_FOLLOWERS: ReadonlySet<string> = new Set(
 export function eponymUse(text: string, tokens: readonly Token[], i: number): boolean {
   const t = tokens[i];
   const next = tokens[i + 1];
-  if (t === undefined || next === undefined) return false;
-  const g = text.slice(t.end, next.start);
-  return /^(?:['’]s?)?[ \t-]{1,2}$/.test(g) && EPONYM_FOLLOWERS.has(next.key);
+  if (t === undefined || next === undefined || !EPONYM_FOLLOWERS.has(next.key)) return false;
+  return /^(?:['’]s?)?[ \t-]{1,2}$/.test(text.slice(t.end, next.start));
 }
 
 const PARTICLES: ReadonlySet<string> = new Set(['van', 'von', 'de', 'del', 'della', 'da', 'di', 'du', 'la', 'le', 'der', 'den', 'bin', 'ibn', 'al', 'el', 'st', 'mac', 'ter']);
@@ -75,20 +74,16 @@ export function isInitial(token: Token): boolean {
 
 /** "Mary-Kate" is a first name when "mary" is; hyphenated and apostrophe forms are looked up too. */
 export function isFirstName(token: Token, d: DeidDictionaries): boolean {
-  if (d.firstNames.has(token.key)) return true;
+  if ((lexiconOf(token, d.lexicon) & LEX_FIRST_NAME) !== 0) return true;
   const dash = token.key.indexOf('-');
   return dash > 0 && d.firstNames.has(token.key.slice(0, dash));
 }
 
 export function surnameRank(token: Token, d: DeidDictionaries): number | undefined {
-  const direct = d.surnames.get(token.key);
-  if (direct !== undefined) return direct;
-  if (token.key.includes("'")) {
-    const joined = d.surnames.get(token.key.replace(/'/g, ''));
-    if (joined !== undefined) return joined;
-  }
-  const dash = token.key.indexOf('-');
-  return dash > 0 ? d.surnames.get(token.key.slice(0, dash)) : undefined;
+  const rank = lexRank(lexiconOf(token, d.lexicon));
+  if (rank !== 0 && rank !== LEX_MAX_RANK) return rank;
+  if (rank === LEX_MAX_RANK) return d.surnames.get(token.key);
+  return token.key.includes("'") || token.key.includes('-') ? lookUpSurnameRank(token, d) : undefined;
 }
 
 /**
@@ -98,7 +93,18 @@ export function surnameRank(token: Token, d: DeidDictionaries): number | undefin
  */
 export function isAmbiguous(token: Token, d: DeidDictionaries): boolean {
   const k = token.key;
-  if (COMMON_WORDS.has(k) || d.medicalWords.has(k) || CURATED_EPONYMS.has(k) || k.length < 2) return true;
+  if ((lexiconOf(token, d.lexicon) & (LEX_COMMON | LEX_MEDICAL)) !== 0 || CURATED_EPONYMS.has(k) || k.length < 2) return true;
   // "Swan-Ganz": a hyphenated word is an eponym when one part is.
   return k.includes('-') && k.split('-').some((part) => CURATED_EPONYMS.has(part));
+}
+
+function lookUpSurnameRank(token: Token, d: DeidDictionaries): number | undefined {
+  const direct = d.surnames.get(token.key);
+  if (direct !== undefined) return direct;
+  if (token.key.includes("'")) {
+    const joined = d.surnames.get(token.key.replace(/'/g, ''));
+    if (joined !== undefined) return joined;
+  }
+  const dash = token.key.indexOf('-');
+  return dash > 0 ? d.surnames.get(token.key.slice(0, dash)) : undefined;
 }

@@ -21,7 +21,8 @@ export const npiRecognizer = patternRecognizer('npi', [
     regex: /(?<![\w-])[12]\d{9}(?![\w-])/g,
     type: 'OTHER_ID',
     confidence: 0.6,
-    tokenLength: 10,
+    wordRunLength: 10,
+    minDigitRun: 10,
     validate: checksumOrLabel(isValidNpi, /\bnpi\b/, { both: 0.98, checksum: 0.6, label: 0.8 }),
   },
 ]);

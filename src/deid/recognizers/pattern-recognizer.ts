@@ -2,6 +2,7 @@ import type { AnalysisContext } from '../analysis-context.js';
 import { detection, type Detection, type Explanation } from '../detection.js';
 import type { PhiType } from '../phi-type.js';
 import type { Recognizer } from '../recognizer.js';
+import { hasChars, hasWordRunOfLength, type TextFeatures } from '../text-features.js';
 
 /** What a pattern's validator decides about one match. */
 export interface PatternVerdict {
@@ -19,12 +20,35 @@ export interface Pattern {
   readonly regex: RegExp;
   readonly type: PhiType;
   readonly confidence: number;
-  /** A cheap test (a substring) that must hold for the pattern to match at all: skips the scan. */
+  /**
+   * Gates, checked against the text's features (text-features.ts) before any scan; each must be
+   * implied by the pattern's shape, so skipping never loses a match:
+   *  - `minDigits`: the pattern needs at least this many ASCII digits in the text;
+   *  - `minDigitRun`: ... this many consecutive digits (`\d{4}`: 4);
+   *  - `requiredChars`: every one of these ASCII characters ("@", "/", "-") occurs;
+   *  - `wordRunLength`: some maximal run of ASCII word characters ([A-Za-z0-9_]) has exactly
+   *    this length (VINs: 17, DEA numbers: 9, NPIs: 10).
+   */
+  readonly minDigits?: number;
+  readonly minDigitRun?: number;
+  readonly requiredChars?: string;
+  readonly wordRunLength?: number;
+  /** Any other test on the features, under the same rule (implied by the pattern's shape). */
+  readonly gate?: (features: TextFeatures) => boolean;
+  /** A further test (a substring) that must hold for the pattern to match at all, after the gates. */
   readonly prefilter?: (text: string) => boolean;
-  /** Only scan when some word token has exactly this length (VINs: 17, DEA numbers: 9). */
-  readonly tokenLength?: number;
   /** Returns undefined to reject the match; otherwise the (possibly adjusted) verdict. */
   readonly validate?: (match: RegExpExecArray, text: string) => PatternVerdict | undefined;
+}
+
+/** True when the pattern may match: its cheap gates pass. */
+export function patternMayMatch(p: Pattern, features: TextFeatures, text: string): boolean {
+  if (p.minDigits !== undefined && features.digits < p.minDigits) return false;
+  if (p.minDigitRun !== undefined && features.maxDigitRun < p.minDigitRun) return false;
+  if (p.requiredChars !== undefined && !hasChars(features, p.requiredChars)) return false;
+  if (p.wordRunLength !== undefined && !hasWordRunOfLength(features, p.wordRunLength)) return false;
+  if (p.gate !== undefined && !p.gate(features)) return false;
+  return p.prefilter === undefined || p.prefilter(text);
 }
 
 /** A declarative recognizer: named regexes with optional validation (checksums, ranges, context). */
@@ -36,9 +60,7 @@ export function patternRecognizer(name: string, patterns: readonly Pattern[]): R
     detect(context: AnalysisContext): Detection[] {
       const out: Detection[] = [];
       for (const p of patterns) {
-        if (p.prefilter !== undefined && !p.prefilter(context.text)) continue;
-        const length = p.tokenLength;
-        if (length !== undefined && !context.tokens.some((t) => t.end - t.start === length)) continue;
+        if (!patternMayMatch(p, context.features, context.text)) continue;
         // Reused across calls (analysis is synchronous, so no two scans share it at once).
         const re = p.regex;
         re.lastIndex = 0;

@@ -34,6 +34,8 @@ export const phoneRecognizer = patternRecognizer('phone', [
     ),
     type: 'PHONE',
     confidence: 0.85,
+    minDigits: 10,
+    minDigitRun: 4,
     validate: (m, text) => typed(m, text, 0.85),
   },
   {
@@ -41,6 +43,8 @@ export const phoneRecognizer = patternRecognizer('phone', [
     regex: /(?<![\w+])\+[2-9]\d{0,2}(?:[\s.-]\(?\d{1,5}\)?){2,5}(?![\w-])/g,
     type: 'PHONE',
     confidence: 0.8,
+    requiredChars: '+',
+    minDigits: 8,
     validate: (m, text) => ((m[0].match(/\d/g) ?? []).length >= 8 ? typed(m, text, 0.8) : undefined),
   },
   {
@@ -48,6 +52,8 @@ export const phoneRecognizer = patternRecognizer('phone', [
     regex: /(?<![\w.)-]|\d[\s.-]|\)\s)(?:1?\d{10}|\d{3}[\s.-]\d{4})(?![\w-]|\.\d)/g,
     type: 'PHONE',
     confidence: 0.7,
+    minDigits: 7,
+    minDigitRun: 4,
     validate: (m, text) => needsContext(m, text, 0.7),
   },
 ]);

@@ -1,6 +1,6 @@
 import type { AnalysisContext } from '../analysis-context.js';
-import { COMMON_WORDS } from '../common-words.js';
 import { detection, type Detection } from '../detection.js';
+import { LEX_COMMON, LEX_MEDICAL, lexPlaceWords, lexiconOf } from '../lexicon.js';
 import type { Recognizer } from '../recognizer.js';
 import { CURATED_EPONYMS, eponymUse } from './name-vocabulary.js';
 import { STATE_AT_START, STATE_NAMES } from './us-states.js';
@@ -12,6 +12,13 @@ import { STATE_AT_START, STATE_NAMES } from './us-states.js';
  * that are also place names ("Normal", "Mobile") need the state.
  */
 const CUE = /\b(?:in|from|near|to|of|at|outside|around|visiting|lives|living|resides|born|moved|city|town|county|address|residence|hometown|located)\s{0,2}:?\s{0,2}(?:(?:our|the)\s{1,2})?$/i;
+/** "St. Francis Hospital, Chicago": a place right after a facility word and a comma or dash. */
+const FACILITY_BEFORE = /\b(?:hospital|hosp|clinic|center|centre|infirmary|hospice|institute|medical|health|healthcare|memorial|general)\.?\s{0,2}[,(-]\s{0,2}$/i;
+/**
+ * Short forms of cities that no dictionary lists and that mean nothing else in a note (unlike
+ * "LA": Louisiana, left atrium). Capitalised or all capitals only.
+ */
+const CITY_SHORT_FORMS: ReadonlySet<string> = new Set(['nyc', 'philly', 'nola']);
 const MAX_WORDS = 5;
 /** A state is not an identifier under Safe Harbor; the Gazetteer also lists counties named after one. */
 const STATES: ReadonlySet<string> = new Set(
@@ -30,8 +37,13 @@ export const placeRecognizer: Recognizer = {
     for (let i = 0; i < tokens.length; i += 1) {
       const t = tokens[i];
       if (t === undefined || !(t.capitalized || t.allCaps) || !t.isWord) continue;
-      const maxWords = d.placeFirstWords.get(t.key);
-      if (maxWords === undefined) continue;
+      if (CITY_SHORT_FORMS.has(t.key)) {
+        out.push(detection(t.start, t.end, 'LOCATION', 0.8, 'place', { pattern: 'city_short_form' }));
+        continue;
+      }
+      const lex = lexiconOf(t, d.lexicon);
+      const maxWords = lexPlaceWords(lex);
+      if (maxWords === 0) continue;
       let best = -1;
       let bestKey = '';
       let key = t.key;
@@ -53,8 +65,9 @@ export const placeRecognizer: Recognizer = {
       if (last === undefined) continue;
       const words = best - i + 1;
       const stateAfter = STATE_AT_START.test(text.slice(last.end, last.end + 24));
-      const cue = CUE.test(text.slice(Math.max(0, t.start - 24), t.start));
-      const everyday = words === 1 && (COMMON_WORDS.has(t.key) || d.medicalWords.has(t.key));
+      const window = text.slice(Math.max(0, t.start - 24), t.start);
+      const cue = CUE.test(window) || FACILITY_BEFORE.test(window);
+      const everyday = words === 1 && (lex & (LEX_COMMON | LEX_MEDICAL)) !== 0;
       let confidence = 0;
       if (stateAfter) confidence = 0.9;
       else if (cue && !everyday) confidence = 0.8;

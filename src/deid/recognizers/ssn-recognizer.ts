@@ -24,6 +24,8 @@ export const ssnRecognizer = patternRecognizer('ssn', [
     regex: /(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])/g,
     type: 'SSN',
     confidence: 0.85,
+    minDigits: 9,
+    minDigitRun: 4,
     validate: (m, text) => {
       const valid = isValidSsn(m[0].replace(/\D/g, ''));
       const context = SSN_CONTEXT.test(before(text, m.index, 24));
@@ -37,6 +39,7 @@ export const ssnRecognizer = patternRecognizer('ssn', [
     regex: /(?<![\w-])\d{9}(?![\w-])/g,
     type: 'SSN',
     confidence: 0.9,
+    minDigitRun: 9,
     validate: (m, text) =>
       SSN_CONTEXT.test(before(text, m.index, 24))
         ? { confidence: 0.9, explanation: { validation: isValidSsn(m[0]) ? 'passed' : 'failed' } }
@@ -47,5 +50,6 @@ export const ssnRecognizer = patternRecognizer('ssn', [
     regex: /(?<![\w-])(?:[Xx*#]{3}[- ]?[Xx*#]{2}[- ]?|\*{3,5}[- ]?)\d{4}(?![\w-])/g,
     type: 'SSN',
     confidence: 0.8,
+    minDigitRun: 4,
   },
 ]);

@@ -13,18 +13,22 @@ export const unlabelledIdRecognizer = patternRecognizer('unlabelled_id', [
     regex: /(?<![\w-])[A-Z]{1,5}-?\d{4,20}[A-Z0-9]{0,10}(?![\w-])/g,
     type: 'OTHER_ID',
     confidence: 0.6,
+    minDigitRun: 4,
   },
   {
     name: 'long_number',
     regex: /(?<![\w.,-])\d{7,30}(?![\w-]|[.,]\d)/g,
     type: 'OTHER_ID',
     confidence: 0.55,
+    minDigitRun: 7,
   },
   {
     name: 'grouped_number',
     regex: /(?<![\w.-])[A-Z0-9]{2,10}(?:-[A-Z0-9]{1,10}){1,5}(?![\w-])/g,
     type: 'OTHER_ID',
     confidence: 0.5,
+    requiredChars: '-',
+    minDigits: 6,
     validate: (m) => {
       const digits = (m[0].match(/\d/g) ?? []).length;
       const last = m[0].slice(m[0].lastIndexOf('-') + 1);

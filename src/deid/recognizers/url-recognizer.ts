@@ -1,5 +1,7 @@
 import { patternRecognizer, type PatternVerdict } from './pattern-recognizer.js';
 
+/** The part of url_bare_domain_path every match contains: a cheap scan (it starts with "."). */
+const BARE_DOMAIN_TLD = /\.(?:com|org|net|edu|gov|io|us|health|info|biz)\//i;
 const TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
 
 function trimTrailing(match: RegExpExecArray, confidence: number): PatternVerdict | undefined {
@@ -14,6 +16,7 @@ export const urlRecognizer = patternRecognizer('url', [
     regex: /(?<![\w.])(?:https?|ftp|sftp):\/\/[^\s<>"'`]{1,2048}/gi,
     type: 'URL',
     confidence: 0.95,
+    requiredChars: ':/',
     prefilter: (text) => text.includes('://'),
     validate: (m) => trimTrailing(m, 0.95),
   },
@@ -22,6 +25,7 @@ export const urlRecognizer = patternRecognizer('url', [
     regex: /(?<![\w./@])www\.[^\s<>"'`]{1,2048}/gi,
     type: 'URL',
     confidence: 0.9,
+    requiredChars: '.',
     prefilter: (text) => /www\./i.test(text),
     validate: (m) => trimTrailing(m, 0.9),
   },
@@ -31,7 +35,8 @@ export const urlRecognizer = patternRecognizer('url', [
     regex: /(?<![\w.@/-])(?!www\.)[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,6}\.(?:com|org|net|edu|gov|io|us|health|info|biz)\/[^\s<>"'`]{0,2048}/gi,
     type: 'URL',
     confidence: 0.85,
-    prefilter: (text) => text.includes('/'),
+    requiredChars: './',
+    prefilter: (text) => BARE_DOMAIN_TLD.test(text),
     validate: (m) => trimTrailing(m, 0.85),
   },
 ]);

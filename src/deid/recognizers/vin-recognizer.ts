@@ -30,7 +30,8 @@ export const vinRecognizer = patternRecognizer('vin', [
     regex: /(?<![\w-])[A-HJ-NPR-Za-hj-npr-z0-9]{17}(?![\w-])/g,
     type: 'VEHICLE',
     confidence: 0.9,
-    tokenLength: 17,
+    wordRunLength: 17,
+    minDigits: 1,
     // A VIN mixes letters and digits; then the check digit or a "VIN" label decides.
     validate: (m, text) => (/\d/.test(m[0]) && /[A-Za-z]/.test(m[0]) ? vinCheck(m, text) : undefined),
   },
