@@ -84,9 +84,15 @@ function properNameAfterIn(t: Token, d: DeidDictionaries): boolean {
 /** Parts of hyphenated words that make them ordinary: "Follow-up", "Check-in", "Walk-in". */
 const COMMON_PARTS: ReadonlySet<string> = new Set(['follow', 'up', 'check', 'in', 'walk', 'drop', 'out', 'step', 'down', 'post', 'pre', 'op', 'non', 'self', 'day', 'long', 'term', 'short']);
 
+/** Abbreviations whose period does not end a sentence: "St. Vincent's", "Mt. Sinai", "Univ. Hosp.". */
+const ABBREVIATIONS: ReadonlySet<string> = new Set(['st', 'saint', 'mt', 'mount', 'ste', 'ft', 'univ', 'med', 'ctr', 'hosp', 'gen', 'mem', 'assoc', 'dept']);
+
 function joinable(text: string, a: Token, b: Token): boolean {
   const g = text.slice(a.end, b.start);
-  return /^(?:['’]s?)?\.?[ \t]{1,2}$/.test(g) || g === '-' || /^[ \t]{1,2}&[ \t]{1,2}$/.test(g);
+  if (/^(?:['’]s?)?[ \t]{1,2}$/.test(g) || g === '-' || /^[ \t]{1,2}&[ \t]{1,2}$/.test(g)) return true;
+  // A period joins only after an abbreviation or an initial; otherwise it ends the sentence
+  // ("... Health Care. Call us" must not swallow "Call").
+  return /^\.[ \t]{1,2}$/.test(g) && (ABBREVIATIONS.has(a.key) || a.text.length === 1);
 }
 
 function nameWord(t: Token): boolean {

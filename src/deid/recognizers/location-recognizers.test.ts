@@ -39,6 +39,10 @@ describe('facilityRecognizer', () => {
     ['seen in BronxCare on Monday', 'BronxCare'],
     // "at <name> Hospital" is as strong as the head-word rule (beats a person's name).
     ['treated at John Hopkins Hospital in Baltimore', 'John Hopkins Hospital'],
+    // A sentence ends at the facility: the next sentence's first word stays outside.
+    ['Seen at Fletcher Allen Health Care. Call 802-555-0147.', 'Fletcher Allen Health Care'],
+    ['Referred to Lakeside Medical Center. Patient agrees.', 'Lakeside Medical Center'],
+    ['seen at Mercy Clinic. Seen again later', 'Mercy Clinic'],
   ])('finds %s', (text, want) => expect(texts(facilityRecognizer, text)).toContain(want));
 
   it.each([
