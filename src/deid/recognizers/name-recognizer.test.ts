@@ -30,6 +30,12 @@ describe('nameRecognizer (164.514(b)(2)(i)(A))', () => {
   ])('finds %s', (text, want) => expect(names(text)).toContain(want));
 
   it.each([
+    ['Pt Maria Garcia DOB 1930-02-11', 'Maria Garcia'],
+    ['seen by Jane Doe MD today', 'Jane Doe'],
+    ['Patient: Omar Haddad MRN 4471', 'Omar Haddad'],
+  ])('stops %s before a label or abbreviation in capitals', (text, want) => expect(names(text)).toEqual([want]));
+
+  it.each([
     "History of Parkinson's disease",
     'Foley catheter removed',
     'Apgar scores 8 and 9',

@@ -142,6 +142,11 @@ function canExtend(ctx: AnalysisContext, k: number, seed: Seed): boolean {
   if (initialHere(ctx.text, ctx.tokens, k)) return true;
   if (!n.isWord || FUNCTION_WORDS.has(n.key) || TITLES.has(n.key)) return false;
   if (n.capitalized) {
+    // An all-capitals word after a mixed-case name is a label, credential or abbreviation
+    // ("Maria Garcia DOB", "Jane Doe MD", "John Smith MRN") unless it is a longer known name;
+    // in an all-capitals name ("MARGARET O'CONNELL-REYES") capitals are the norm.
+    const cur = ctx.tokens[k - 1];
+    if (n.allCaps && cur !== undefined && !cur.allCaps && (n.text.length <= 3 || !dictionaryHit(n, d))) return false;
     if (dictionaryHit(n, d)) return true;
     return seed.strong ? true : !isAmbiguous(n, d);
   }
