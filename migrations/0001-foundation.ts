@@ -18,7 +18,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     pg ? sql.raw(`(body::jsonb #>> '{${path.split('.').join(',')}}')`) : sql.raw(`json_extract(body, '$.${path}')`);
   let table = db.schema
     .createTable('audit_entry')
-    .addColumn('seq', 'bigint', (c) => c.primaryKey())
+    // Sequence numbers start at 1; SQLite would otherwise accept text or a 0 that verify never scans.
+    .addColumn('seq', 'bigint', (c) => c.primaryKey().check(pg ? sql`seq > 0` : sql`typeof(seq) = 'integer' and seq > 0`))
     .addColumn('body', 'text', (c) => c.notNull())
     .addColumn('leaf_hash', 'text', (c) => c.notNull())
     .addColumn('chain_hash', 'text', (c) => c.notNull());

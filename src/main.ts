@@ -4,6 +4,8 @@
  * below it receives its collaborators as arguments.
  */
 import { existsSync, mkdirSync, chmodSync } from 'node:fs';
+import { createPublicKey, randomUUID } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createLogger } from './http/create-logger.js';
 import type { FastifyInstance } from 'fastify';
@@ -18,8 +20,9 @@ import type { WardDatabase } from './storage/ward-database.js';
 import { createLocalKeyFile, readLocalKeyFile } from './storage/local-key-file.js';
 import { AuditLog } from './audit/audit-log.js';
 import { CheckpointFile } from './audit/checkpoint-file.js';
-import { createSigningKeyFiles, readSigningKey, readVerifyKey } from './audit/signing-key-files.js';
-import { keyIdOf } from './audit/checkpoint.js';
+import { generateSigningKeyPair, readSigningKey, readVerifyKey, writeSigningKeyFiles } from './audit/signing-key-files.js';
+import { readAuditHead } from './audit/audit-reader.js';
+import { keyIdOf, newestValidCheckpoint } from './audit/checkpoint.js';
 import { AccountService } from './auth/account-service.js';
 import { SessionService } from './auth/session-service.js';
 import type { Principal } from './auth/principal.js';
@@ -40,11 +43,12 @@ export function requireInitialized(paths: WardPaths): void {
   if (!isInitialized(paths)) throw new WardError('init.required', `${paths.dataDir} is not initialized: run \`ward init\` first`);
 }
 
-export async function openDatabase(config: WardConfig, options: { readonly?: boolean; migrate?: boolean } = {}): Promise<{ database: WardDatabase; migrations: MigrationReport }> {
+/** Open the configured database. Only `init` may create the SQLite file (`create: true`). */
+export async function openDatabase(config: WardConfig, options: { readonly?: boolean; migrate?: boolean; create?: boolean } = {}): Promise<{ database: WardDatabase; migrations: MigrationReport }> {
   const paths = wardPaths(config.dataDir);
   const database = config.databaseUrl !== undefined
     ? openPostgres({ url: config.databaseUrl })
-    : openSqlite({ file: paths.database, readonly: options.readonly ?? false });
+    : openSqlite({ file: paths.database, readonly: options.readonly ?? false, mustExist: !(options.create ?? false) });
   try {
     const migrations = options.migrate === false || options.readonly ? { applied: [] } : await migrateToLatest(database.db);
     return { database, migrations };
@@ -63,8 +67,10 @@ export interface InitResult {
 }
 
 /**
- * Create the data directory (0700), the local key file and the audit signing key (0600),
- * the database, and the first administrator, whose one-time password is returned once.
+ * Create the data directory (0700), the database, the first administrator (whose one-time
+ * password is returned once), and then the local key file and the audit signing key (0600).
+ * The key files are written last, after the database step succeeded, because their presence
+ * is what marks a data directory as initialized: a failed init can simply be run again.
  */
 export async function initWard(config: WardConfig, options: { adminUsername: string; ifMissing: boolean; clock?: Clock }): Promise<InitResult> {
   const paths = wardPaths(config.dataDir);
@@ -76,19 +82,33 @@ export async function initWard(config: WardConfig, options: { adminUsername: str
   mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(paths.dataDir, 0o700);
   mkdirSync(`${paths.dataDir}/keys`, { recursive: true, mode: 0o700 });
-  createLocalKeyFile(paths.keyFile, clock.now());
-  const { keyId } = createSigningKeyFiles(paths.signingKey, paths.verifyKey);
-  const { database } = await openDatabase(config);
-  const audit = new AuditLog({ db: database.db, clock, signingKey: readSigningKey(paths.signingKey), checkpointSink: new CheckpointFile(paths.checkpointFile) });
+  const signing = generateSigningKeyPair();
+  const keyId = keyIdOf(signing.publicKey);
+  const { database } = await openDatabase(config, { create: true });
+  const audit = new AuditLog({ db: database.db, clock, signingKey: signing.privateKey, checkpointSink: new CheckpointFile(paths.checkpointFile) });
+  let done = false;
   try {
     const existing = await database.db.selectFrom('account').select('id').limit(1).executeTakeFirst();
     if (existing) throw new WardError('init.accounts_exist', 'the database already has accounts; refusing to create another first administrator');
-    await audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.init', outcome: 'success', details: { auditKey: keyId } });
+    await audit.transact(async (trx, record) => {
+      // Bind the database to this data directory's audit key: a later start refuses a database
+      // that belongs to another installation (a wrong DATABASE_URL, a replaced file).
+      for (const [key, value] of [['audit_key_id', keyId], ['install_id', randomUUID()]] as const) {
+        await trx.insertInto('ward_meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+      }
+      record({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.init', outcome: 'success', details: { auditKey: keyId } });
+    });
     const accounts = new AccountService(database.db, audit, clock);
     const { oneTimePassword } = await accounts.create({ username: options.adminUsername, roles: ['admin'] }, SYSTEM_PRINCIPAL);
+    createLocalKeyFile(paths.keyFile, clock.now());
+    writeSigningKeyFiles(paths.signingKey, paths.verifyKey, signing);
+    done = true;
     return { created: true, adminUsername: options.adminUsername, oneTimePassword, auditKeyId: keyId };
   } finally {
-    await audit.close();
+    // Only a completed init signs a checkpoint: a failed one must not leave signatures by a
+    // key that was never kept.
+    if (done) await audit.close();
+    else await audit.flush().catch(() => undefined);
     await database.close();
   }
 }
@@ -118,10 +138,36 @@ export async function openRuntime(config: WardConfig, options: { clock?: Clock; 
   const signingKey = readSigningKey(paths.signingKey);
   const clock = options.clock ?? systemClock;
   const { database } = await openDatabase(config);
-  const audit = new AuditLog({ db: database.db, clock, signingKey, checkpointSink: new CheckpointFile(paths.checkpointFile) });
+  const checkpointFile = new CheckpointFile(paths.checkpointFile);
+  try {
+    await checkDatabaseBelongs(database, signingKey, checkpointFile);
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+  const audit = new AuditLog({ db: database.db, clock, signingKey, checkpointSink: checkpointFile });
   const accounts = new AccountService(database.db, audit, clock);
   const sessions = new SessionService(database.db, audit, accounts, clock, config.session);
   return { database, audit, accounts, sessions, paths, clock };
+}
+
+/**
+ * Refuse a database that is not this installation's, or whose audit log is behind what was
+ * already signed: serving on it would start a new history and hide the old one.
+ */
+async function checkDatabaseBelongs(database: WardDatabase, signingKey: KeyObject, checkpointFile: CheckpointFile): Promise<void> {
+  const publicKey = createPublicKey(signingKey);
+  const meta = await database.db.selectFrom('ward_meta').select('value').where('key', '=', 'audit_key_id').executeTakeFirst();
+  if (meta?.value !== keyIdOf(publicKey)) {
+    throw new WardError('init.database_mismatch', `the database (${database.location}) was not initialized with this data directory's audit key: wrong DATABASE_URL or a replaced database`);
+  }
+  const latest = newestValidCheckpoint(checkpointFile.read().checkpoints, publicKey);
+  if (latest === undefined) return;
+  const head = await readAuditHead(database.db);
+  const at = await database.db.selectFrom('audit_entry').select('chain_hash').where('seq', '=', latest.treeSize).executeTakeFirst();
+  if (head.seq < latest.treeSize || (latest.treeSize > 0 && at?.chain_hash !== latest.chainHash)) {
+    throw new WardError('audit.log_behind_checkpoint', `the audit log does not contain the ${latest.treeSize} entries its latest signed checkpoint covers; run \`ward audit verify\``);
+  }
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -133,36 +179,51 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
   const logger = options.logger ?? createLogger(config);
   const rt = await openRuntime(config, options);
   let draining = false;
-  const app = await buildServer({
-    logger,
-    db: rt.database.db,
-    audit: rt.audit,
-    accounts: rt.accounts,
-    sessions: rt.sessions,
-    ready: async () => {
-      if (draining) return false;
-      await rt.database.db.selectFrom('audit_head').select('seq').executeTakeFirstOrThrow();
-      return true;
-    },
-  });
-  await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.start', outcome: 'success' });
-  const timer = setInterval(() => {
-    rt.audit.checkpoint().catch((e: unknown) => logger.error({ code: e instanceof WardError ? e.code : 'audit.checkpoint_failed' }, 'audit checkpoint failed'));
-  }, config.checkpointIntervalSeconds * 1000);
-  timer.unref();
+  // A failed checkpoint (unwritable checkpoint file, integrity violation) means the unsigned
+  // window is growing: stop reporting ready until a checkpoint succeeds again.
+  let checkpointHealthy = true;
+  const checkpoint = (): void => {
+    rt.audit.checkpoint().then(
+      () => (checkpointHealthy = true),
+      (e: unknown) => {
+        checkpointHealthy = false;
+        logger.error({ code: e instanceof WardError ? e.code : 'audit.checkpoint_failed' }, 'audit checkpoint failed; not ready until one succeeds');
+      },
+    );
+  };
+  let timer: NodeJS.Timeout | undefined;
+  let app: FastifyInstance | undefined;
   let address: string;
   try {
+    app = await buildServer({
+      logger,
+      db: rt.database.db,
+      audit: rt.audit,
+      accounts: rt.accounts,
+      sessions: rt.sessions,
+      ready: async () => {
+        if (draining || !checkpointHealthy) return false;
+        await rt.database.db.selectFrom('audit_head').select('seq').executeTakeFirstOrThrow();
+        return true;
+      },
+    });
+    await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.start', outcome: 'success' });
+    timer = setInterval(checkpoint, config.checkpointIntervalSeconds * 1000);
+    timer.unref();
     address = await app.listen({ host: config.host, port: config.port });
   } catch (e) {
     clearInterval(timer);
+    await app?.close().catch(() => undefined);
     await rt.audit.close().catch(() => undefined);
     await rt.database.close();
+    if (e instanceof WardError) throw e;
     throw new WardError('server.listen_failed', `cannot listen on ${config.host}:${config.port}`, { cause: e });
   }
+  const server = app;
   logger.info({ address, database: rt.database.dialect, auditKey: keyIdOf(readVerifyKey(rt.paths.verifyKey)) }, 'ward is serving');
   let stopping: Promise<void> | undefined;
   return {
-    app,
+    app: server,
     address,
     audit: rt.audit,
     shutdown(reason: string) {
@@ -170,13 +231,16 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
         draining = true;
         clearInterval(timer);
         logger.info({ reason }, 'shutting down');
-        // Fail readiness first and give load balancers a moment to stop sending traffic, so
-        // connections are not reset in the accept queue; then finish in-flight requests.
-        if (config.shutdownGraceSeconds > 0) await new Promise((r) => setTimeout(r, config.shutdownGraceSeconds * 1000));
-        await app.close();
-        await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.stop', outcome: 'success', reason: `system.${reason.toLowerCase()}` }).catch(() => undefined);
-        await rt.audit.close();
-        await rt.database.close();
+        try {
+          // Fail readiness first and give load balancers a moment to stop sending traffic, so
+          // connections are not reset in the accept queue; then finish in-flight requests.
+          if (config.shutdownGraceSeconds > 0) await new Promise((r) => setTimeout(r, config.shutdownGraceSeconds * 1000));
+          await server.close();
+          await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.stop', outcome: 'success', reason: `system.${reason.toLowerCase()}` }).catch(() => undefined);
+          await rt.audit.close();
+        } finally {
+          await rt.database.close();
+        }
         logger.info('stopped');
       })();
       return stopping;

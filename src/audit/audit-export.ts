@@ -12,9 +12,8 @@
 import type { StoredAuditRow } from '../storage/schema.js';
 import { canonicalJson } from '../shared/canonical-json.js';
 import { WardError, isWardError } from '../shared/ward-error.js';
-import { auditEntryInputSchema } from './audit-entry.js';
-import type { AuditEntry } from './audit-entry.js';
 import { toFhirAuditEvent } from './audit-event-fhir.js';
+import { parseStoredEntry } from './stored-entry.js';
 
 export type AuditExportFormat = 'fhir' | 'jsonl';
 
@@ -41,7 +40,7 @@ export async function exportAudit(
   let exported = 0;
   try {
     for await (const row of rows) {
-      const entry = entryOf(row);
+      const entry = parseStoredEntry(row, 'audit.export_failed');
       if (sinceMs !== undefined && Date.parse(entry.time) < sinceMs) continue;
       if (options.patient !== undefined && entry.patient !== options.patient) continue;
       const doc = options.format === 'fhir'
@@ -68,22 +67,3 @@ function parseSince(since: string | undefined): number | undefined {
 }
 
 /** Parse and re-validate a stored body. Messages name the sequence number only, never content. */
-function entryOf(row: StoredAuditRow): AuditEntry {
-  const seq = Number(row.seq);
-  const bad = (why: string): WardError =>
-    new WardError('audit.export_failed', `audit entry ${seq} ${why}; run ward audit verify`, { extra: { seq } });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(row.body);
-  } catch {
-    throw bad('is not valid JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('is not an object');
-  const { v, seq: entrySeq, time, ...input } = parsed as Record<string, unknown>;
-  if (v !== 1) throw bad('has an unknown format version');
-  if (entrySeq !== seq) throw bad('does not match its stored sequence number');
-  if (typeof time !== 'string' || Number.isNaN(Date.parse(time))) throw bad('has no valid time');
-  const checked = auditEntryInputSchema.safeParse(input);
-  if (!checked.success) throw bad('is not a well-formed audit entry');
-  return { v: 1, seq, time, ...checked.data };
-}

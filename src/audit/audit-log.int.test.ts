@@ -8,6 +8,8 @@ import { createAuditWorld, sampleEntry } from './testing/audit-world.js';
 import type { AuditWorld } from './testing/audit-world.js';
 import { AuditLog } from './audit-log.js';
 import { fixedClock } from '../shared/clock.js';
+import { leafHash } from './merkle.js';
+import { chainHash } from './hash-chain.js';
 
 describe.each(testDialects())('audit log on $name', (dialect) => {
   let w: AuditWorld | undefined;
@@ -174,5 +176,55 @@ describe.each(testDialects())('audit log on $name', (dialect) => {
       await full.close();
     }
     expect((await w.verify()).ok).toBe(true);
+  });
+
+  describe('a checkpoint never signs history changed in the unsigned window', () => {
+    async function attack(change: (w: AuditWorld) => Promise<void>): Promise<void> {
+      w = await createAuditWorld(dialect);
+      for (let i = 0; i < 5; i++) await w.log.append(sampleEntry(i));
+      expect(await w.log.checkpoint()).toMatchObject({ treeSize: 5 });
+      for (let i = 5; i < 10; i++) await w.log.append(sampleEntry(i));
+      // The attacker is a database administrator: triggers first.
+      for (const t of ['audit_entry_no_update', 'audit_entry_no_delete']) {
+        await sql`drop trigger if exists ${sql.id(t)}${dialect.name === 'postgres' ? sql` on audit_entry` : sql``}`.execute(w.t.db);
+      }
+      await change(w);
+    }
+    const rows = async (w: AuditWorld) => w.t.db.selectFrom('audit_entry').select(['seq', 'body', 'leaf_hash', 'chain_hash']).orderBy('seq').execute();
+
+    it('refuses after the newest entries were cut off and the head moved back', async () => {
+      await attack(async (w) => {
+        const nine = (await rows(w))[8]!;
+        await w.t.db.deleteFrom('audit_entry').where('seq', '=', 10).execute();
+        await w.t.db.updateTable('audit_head').set({ seq: 9, chain_hash: nine.chain_hash }).execute();
+      });
+      await expect(w!.log.checkpoint()).rejects.toMatchObject({ code: 'audit.integrity_violation' });
+      expect(w!.checkpointFile.read().checkpoints.map((c) => c.treeSize)).toEqual([5]);
+    });
+
+    it('refuses after an entry since the checkpoint was edited, even with every hash recomputed', async () => {
+      await attack(async (w) => {
+        const all = await rows(w);
+        let chain: Buffer = Buffer.from(all[4]!.chain_hash, 'hex');
+        for (const r of all.slice(5)) {
+          const body = r.seq === 7 ? r.body.replace('"outcome":"success"', '"outcome":"denied"') : r.body;
+          const leaf = leafHash(body);
+          chain = chainHash(chain, leaf);
+          await w.t.db.deleteFrom('audit_entry').where('seq', '=', r.seq).execute();
+          await w.t.db.insertInto('audit_entry').values({ seq: r.seq, body, leaf_hash: leaf.toString('hex'), chain_hash: chain.toString('hex') }).execute();
+        }
+        await w.t.db.updateTable('audit_head').set({ chain_hash: chain.toString('hex') }).execute();
+      });
+      await expect(w!.log.checkpoint()).rejects.toMatchObject({ code: 'audit.integrity_violation' });
+    });
+
+    it('refuses after an entry since the checkpoint was edited without re-hashing (any writer would)', async () => {
+      await attack(async (w) => {
+        const seven = (await rows(w))[6]!;
+        await w.t.db.updateTable('audit_entry').set({ body: seven.body.replace('"outcome":"success"', '"outcome":"denied"') }).where('seq', '=', 7).execute();
+      });
+      const fresh = new AuditLog({ db: w!.t.db, clock: w!.clock, signingKey: w!.privateKey, checkpointSink: w!.checkpointFile });
+      await expect(fresh.checkpoint()).rejects.toMatchObject({ code: 'audit.integrity_violation' });
+    });
   });
 });

@@ -11,6 +11,7 @@
  * which is locked first (a row lock on PostgreSQL, the write lock on SQLite), so several
  * processes may share one database.
  */
+import { createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { StoredAuditRow, WardSchema } from '../storage/schema.js';
@@ -20,9 +21,11 @@ import type { JsonValue } from '../shared/canonical-json.js';
 import { WardError } from '../shared/ward-error.js';
 import { auditEntryInputSchema } from './audit-entry.js';
 import type { AuditEntry, AuditEntryInput, AuditReceipt } from './audit-entry.js';
-import { chainHash } from './hash-chain.js';
+import { GENESIS_CHAIN, chainHash } from './hash-chain.js';
+import { readAllCheckpoints, readAuditHead, streamAuditRows } from './audit-reader.js';
+import { verifyChunk } from './verify-chunk.js';
 import { MerkleFrontier, leafHash } from './merkle.js';
-import { signCheckpoint } from './checkpoint.js';
+import { newestValidCheckpoint, signCheckpoint } from './checkpoint.js';
 import type { SignedCheckpoint } from './checkpoint.js';
 import type { CheckpointSink } from './checkpoint-file.js';
 
@@ -84,6 +87,8 @@ export class AuditLog {
   private queue: Item[] = [];
   private flushing: Promise<void> | undefined;
   private closed = false;
+  /** The last entry this process committed: a checkpoint must find it where it was left. */
+  private lastCommitted: { seq: number; chainHash: string } | undefined;
   /** Counters for benchmarks and tests (batches written, entries written). */
   readonly stats = { batches: 0, entries: 0 };
 
@@ -130,26 +135,51 @@ export class AuditLog {
   }
 
   /**
-   * Sign a checkpoint of the log as it stands, store it in the database and the checkpoint
-   * file. Returns undefined when nothing was appended since the last checkpoint.
+   * Sign a checkpoint of the log as it stands, store it in the checkpoint file and the
+   * database. Returns undefined when nothing was appended since the last checkpoint.
+   *
+   * Before signing, the entries since the newest valid checkpoint are verified again (leaf
+   * hashes, chain, sequence) and the tree is extended from that checkpoint's signed frontier:
+   * a checkpoint never blesses history that someone with database access rewrote, cut off or
+   * forged in the unsigned window. If that check fails, nothing is signed
+   * (`audit.integrity_violation`) and the caller (the server) stops reporting ready.
    */
   async checkpoint(options: { force?: boolean } = {}): Promise<SignedCheckpoint | undefined> {
     if (this.signingKey === undefined) throw new WardError('audit.no_signing_key', 'no audit signing key configured');
     await this.flush();
-    const head = await this.db.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
-    const last = await this.db
-      .selectFrom('audit_checkpoint')
-      .select('tree_size')
-      .orderBy('tree_size', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    if (!options.force && last !== undefined && last.tree_size >= head.seq) return undefined;
-    if (!options.force && last === undefined && head.seq === 0) return undefined;
-    const frontier = MerkleFrontier.fromHex(JSON.parse(head.frontier) as string[], head.seq);
+    const head = await readAuditHead(this.db);
+    const base = newestValidCheckpoint(await readAllCheckpoints(this.db, this.sink), createPublicKey(this.signingKey));
+    if (base !== undefined && base.treeSize > head.seq) {
+      throw new WardError('audit.integrity_violation', `refusing to sign: the log ends at ${head.seq} behind a signed checkpoint of ${base.treeSize} entries`);
+    }
+    if (this.lastCommitted !== undefined) {
+      // What this process wrote must still be there, unchanged: re-hashing everything after an
+      // edit, or cutting entries off and moving the head back, would otherwise pass the tail check.
+      const mine = await this.db.selectFrom('audit_entry').select('chain_hash').where('seq', '=', this.lastCommitted.seq).executeTakeFirst();
+      if (head.seq < this.lastCommitted.seq || mine?.chain_hash !== this.lastCommitted.chainHash) {
+        throw new WardError('audit.integrity_violation', `refusing to sign: entry ${this.lastCommitted.seq}, written by this process, is gone or changed`);
+      }
+    }
+    if (!options.force && base !== undefined && base.treeSize === head.seq) return undefined;
+    if (!options.force && base === undefined && head.seq === 0) return undefined;
+    const start = base?.treeSize ?? 0;
+    if (base !== undefined && MerkleFrontier.fromHex(base.frontier, base.treeSize).root().toString('hex') !== base.rootHash) {
+      throw new WardError('audit.integrity_violation', `refusing to sign: checkpoint ${base.treeSize} carries a frontier that does not match its root`);
+    }
+    const rows = streamAuditRows(this.db, { afterSeq: start, uptoSeq: head.seq });
+    const tail = await verifyChunk(rows, {
+      start, end: head.seq, prevChain: base?.chainHash ?? GENESIS_CHAIN.toString('hex'), snapshotSizes: [], base: base?.frontier ?? [],
+    });
+    if (tail.problem !== undefined || start + tail.count !== head.seq || tail.lastChain !== head.chainHash) {
+      const where = tail.problem ? `${tail.problem.kind} at entry ${tail.problem.seq}` : 'the head does not match the entries';
+      throw new WardError('audit.integrity_violation', `refusing to sign: entries since checkpoint ${start} fail verification (${where})`);
+    }
+    const frontier = MerkleFrontier.fromHex(tail.frontier, head.seq);
     const cp = signCheckpoint(this.signingKey, {
       treeSize: head.seq,
       rootHash: frontier.root().toString('hex'),
-      chainHash: head.chain_hash,
+      chainHash: head.chainHash,
+      frontier: frontier.toHex(),
       time: this.clock.now().toISOString(),
     });
     // File first: if the database insert then fails, the file holds a checkpoint that the
@@ -252,6 +282,7 @@ export class AuditLog {
       await trx.commit().execute();
       this.stats.batches += 1;
       this.stats.entries += rows.length;
+      if (rows.length > 0) this.lastCommitted = { seq: head.seq, chainHash: head.chain.toString('hex') };
     } catch (cause) {
       await trx.rollback().execute().catch(() => undefined);
       const err = new WardError('audit.write_failed', 'audit log write failed', { cause, status: 503 });

@@ -8,9 +8,9 @@ import type { AuditEntryTable, WardSchema } from '../storage/schema.js';
 import type { WardDatabase } from '../storage/ward-database.js';
 import type { SignedCheckpoint } from './checkpoint.js';
 import { parseSignedCheckpoint } from './checkpoint.js';
-import type { CheckpointFile } from './checkpoint-file.js';
+import type { CheckpointFile, CheckpointSink } from './checkpoint-file.js';
 import { verifyAuditLog } from './audit-verifier.js';
-import type { AuditVerdict } from './audit-verifier.js';
+import type { AuditProblemKind, AuditVerdict } from './audit-verifier.js';
 import { inProcessRunner, workerRunner } from './chunk-runners.js';
 import { availableParallelism } from 'node:os';
 
@@ -47,6 +47,28 @@ export async function readAuditHead(db: Kysely<WardSchema>): Promise<{ seq: numb
   return { seq: Number(head.seq), chainHash: head.chain_hash };
 }
 
+/** Checkpoints from the database and from the checkpoint file outside it (duplicates are fine). */
+export async function readAllCheckpoints(db: Kysely<WardSchema>, sink?: Pick<CheckpointSink, 'read'>): Promise<SignedCheckpoint[]> {
+  return [...(await readStoredCheckpoints(db)).checkpoints, ...(sink?.read().checkpoints ?? [])];
+}
+
+/**
+ * Head, highest and lowest sequence number and row count, read in one snapshot so a writer
+ * committing meanwhile cannot make them disagree (which would look like tampering).
+ */
+export async function readLogExtent(database: WardDatabase): Promise<{ head: { seq: number; chainHash: string }; max: number; min: number; count: number }> {
+  const run = async (trx: Kysely<WardSchema>): Promise<{ head: { seq: number; chainHash: string }; max: number; min: number; count: number }> => {
+    const head = await readAuditHead(trx);
+    const r = await trx
+      .selectFrom('audit_entry')
+      .select((eb) => [eb.fn.max('seq').as('max'), eb.fn.min('seq').as('min'), eb.fn.countAll().as('count')])
+      .executeTakeFirst();
+    return { head, max: Number(r?.max ?? 0), min: Number(r?.min ?? 0), count: Number(r?.count ?? 0) };
+  };
+  const tx = database.db.transaction();
+  return database.dialect === 'postgres' ? tx.setIsolationLevel('repeatable read').execute(run) : tx.execute(run);
+}
+
 export interface VerifyOptions {
   /** Worker threads for large logs (default: one per core); 0 verifies in this thread. */
   threads?: number;
@@ -66,24 +88,42 @@ export async function verifyStoredLog(
   if (file?.tornTail) warnings.push('the checkpoint file ends in a partial line (a crash while writing); it was ignored');
   const checkpoints = [...stored.checkpoints, ...(file?.checkpoints ?? [])];
   const firstUnreadable = stored.unreadable[0] ?? (file && file.badLines.length > 0 ? -1 : undefined);
+  const fail = (seq: number, kind: AuditProblemKind, detail: string): AuditVerdict => ({ ok: false, entries: 0, checkpointsVerified: 0, problem: { seq, kind, detail }, warnings });
   if (firstUnreadable !== undefined) {
-    return {
-      ok: false,
-      entries: 0,
-      checkpointsVerified: 0,
-      problem: {
-        seq: Math.max(firstUnreadable, 0),
-        kind: 'bad_signature',
-        detail: firstUnreadable >= 0
-          ? `stored checkpoint at tree size ${firstUnreadable} is unreadable`
-          : `checkpoint file line ${String(file?.badLines[0])} is not a checkpoint`,
-      },
-      warnings,
-    };
+    return fail(
+      Math.max(firstUnreadable, 0),
+      'bad_signature',
+      firstUnreadable >= 0 ? `stored checkpoint at tree size ${firstUnreadable} is unreadable` : `checkpoint file line ${String(file?.badLines[0])} is not a checkpoint`,
+    );
   }
-  const head = await readAuditHead(db);
-  const max = await db.selectFrom('audit_entry').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
-  const lastStoredSeq = Number(max?.m ?? 0);
+  if (file !== undefined) {
+    // The file is written before the database row, so every stored checkpoint should be in it.
+    const inFile = new Set(file.checkpoints.map((c) => c.signature));
+    const missing = stored.checkpoints.filter((c) => !inFile.has(c.signature)).length;
+    if (missing > 0) warnings.push(`${missing} checkpoint(s) in the database are missing from the checkpoint file (file replaced, truncated or lost?)`);
+  }
+  const extent = await readLogExtent(database);
+  // Every row must be one of 1..max: rows numbered 0 or below would escape the scan.
+  if (extent.count > 0 && extent.min < 1) return fail(extent.min, 'inserted', `an entry is stored at sequence number ${extent.min}, outside the log`);
+  // Rows past the head were not written by the log writer (which moves the head in the same transaction).
+  const lastStoredSeq = Math.min(extent.max, Math.max(extent.head.seq, 0));
+  if (extent.max > extent.head.seq) {
+    const verdict = await verifyRange(database, checkpoints, publicKey, lastStoredSeq, extent.head, warnings, options);
+    if (!verdict.ok) return verdict;
+    return { ...verdict, ok: false, problem: { seq: extent.head.seq + 1, kind: 'inserted', detail: `entries after ${extent.head.seq} were not written by the log writer` } };
+  }
+  return verifyRange(database, checkpoints, publicKey, lastStoredSeq, extent.head, warnings, options);
+}
+
+async function verifyRange(
+  database: WardDatabase,
+  checkpoints: SignedCheckpoint[],
+  publicKey: KeyObject,
+  lastStoredSeq: number,
+  head: { seq: number; chainHash: string },
+  warnings: string[],
+  options: VerifyOptions,
+): Promise<AuditVerdict> {
   const threads = options.threads ?? (lastStoredSeq >= 200_000 ? availableParallelism() : 0);
   const runner = threads > 0 ? workerRunner(database.connection, threads) : inProcessRunner(database.connection);
   try {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { WardSchema } from '../storage/schema.js';
 import type { AuditEntry } from './audit-entry.js';
 import { auditCodeSchema, auditIdSchema, outcomes } from './audit-entry.js';
+import { parseStoredEntry } from './stored-entry.js';
 
 const isoTime = z.iso.datetime({ offset: false });
 // The same shapes the entries themselves allow: a search term that is not an id or a code can
@@ -47,7 +48,8 @@ export async function searchAuditEntries(db: Kysely<WardSchema>, s: AuditSearch)
   if (s.before !== undefined) q = q.where('seq', '<', s.before);
   const rows = await q.execute();
   const page = rows.slice(0, s.limit);
-  const entries = page.map((r) => JSON.parse(r.body) as AuditEntry);
+  // Bodies are re-validated: a row written behind the log's back fails the search (fail closed).
+  const entries = page.map((r) => parseStoredEntry(r, 'audit.search_failed'));
   const last = page[page.length - 1];
   return { entries, ...(rows.length > s.limit && last ? { nextBefore: Number(last.seq) } : {}) };
 }

@@ -164,7 +164,7 @@ describe.each(testDialects())('tamper evidence on $name', (dialect) => {
           for (const r of rows.slice(0, size)) f.push(r.leaf_hash);
           return signCheckpoint(attackerKey, {
             treeSize: size, rootHash: f.root().toString('hex'),
-            chainHash: (rows[size - 1] as StoredAuditRow).chain_hash, time: c.ts,
+            chainHash: (rows[size - 1] as StoredAuditRow).chain_hash, frontier: f.toHex(), time: c.ts,
           });
         });
         checkpoints = forged.map((cp) => ({ tree_size: cp.treeSize, ts: cp.time, body: canonicalJson({ ...cp }) }));

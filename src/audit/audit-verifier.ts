@@ -12,7 +12,8 @@
  * caught, even by someone who recomputed every hash, because the checkpoint's signed root
  * disagrees. Entries appended after the latest checkpoint are protected by the chain and the
  * head row only: someone with write access to the database can append well-formed entries
- * there. That window is bounded by the checkpoint interval (60 s by default).
+ * there. That window is bounded by the checkpoint interval (60 s by default), and the next
+ * checkpoint re-verifies it before signing (AuditLog.checkpoint).
  */
 import type { KeyObject } from 'node:crypto';
 import type { SignedCheckpoint } from './checkpoint.js';

@@ -12,6 +12,8 @@ import { WardError } from '../shared/ward-error.js';
 
 export interface CheckpointSink {
   append(cp: SignedCheckpoint): void;
+  /** The checkpoints written so far (the trusted copy outside the database). */
+  read(): CheckpointFileContents;
 }
 
 export interface CheckpointFileContents {

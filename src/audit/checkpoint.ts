@@ -14,6 +14,11 @@ export interface CheckpointBody {
   treeSize: number;
   rootHash: string;
   chainHash: string;
+  /**
+   * The Merkle frontier (roots of the perfect subtrees, hex) at `treeSize`. Signed, so the next
+   * checkpoint can re-verify only the entries after this one and extend the tree from here.
+   */
+  frontier: string[];
   time: string;
   keyId: string;
 }
@@ -57,7 +62,7 @@ export function parseSignedCheckpoint(text: string): SignedCheckpoint | undefine
     if (
       v.type === 'ward.audit.checkpoint.v1' && Number.isSafeInteger(v.treeSize) && typeof v.rootHash === 'string' &&
       typeof v.chainHash === 'string' && typeof v.time === 'string' && typeof v.keyId === 'string' &&
-      typeof v.signature === 'string'
+      typeof v.signature === 'string' && Array.isArray(v.frontier) && v.frontier.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))
     ) {
       return v as SignedCheckpoint;
     }
@@ -73,4 +78,15 @@ export function loadPrivateKey(pem: string): KeyObject {
 
 export function loadPublicKey(pem: string): KeyObject {
   return createPublicKey(pem);
+}
+
+/** The newest checkpoint (largest tree) whose signature is valid for `publicKey`. */
+export function newestValidCheckpoint(checkpoints: readonly SignedCheckpoint[], publicKey: KeyObject): SignedCheckpoint | undefined {
+  const keyId = keyIdOf(publicKey);
+  let best: SignedCheckpoint | undefined;
+  for (const cp of checkpoints) {
+    if (cp.keyId !== keyId || (best !== undefined && cp.treeSize <= best.treeSize)) continue;
+    if (checkpointSignatureValid(publicKey, cp)) best = cp;
+  }
+  return best;
 }

@@ -6,11 +6,20 @@ import { readSecretFile, writeSecretFile } from '../storage/secret-file.js';
 import { loadPrivateKey, loadPublicKey, keyIdOf } from './checkpoint.js';
 import { WardError } from '../shared/ward-error.js';
 
-export function createSigningKeyFiles(privatePath: string, publicPath: string): { keyId: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  writeSecretFile(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  writeFileSync(publicPath, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644, flag: 'wx' });
-  return { keyId: keyIdOf(publicKey) };
+export interface SigningKeyPair {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
+export function generateSigningKeyPair(): SigningKeyPair {
+  return generateKeyPairSync('ed25519');
+}
+
+/** Private key 0600 (refused later if others can read it); public key 0644 for verifiers. */
+export function writeSigningKeyFiles(privatePath: string, publicPath: string, pair: SigningKeyPair): { keyId: string } {
+  writeSecretFile(privatePath, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  writeFileSync(publicPath, pair.publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644, flag: 'wx' });
+  return { keyId: keyIdOf(pair.publicKey) };
 }
 
 export function readSigningKey(privatePath: string): KeyObject {

@@ -19,6 +19,11 @@ export interface ChunkTask {
   prevChain: string;
   /** Absolute tree sizes inside (start, end] at which to snapshot the frontier. */
   snapshotSizes: number[];
+  /**
+   * Extend this frontier (of the tree of the first `start` entries) instead of building the
+   * chunk as a tree of its own; used when re-verifying the tail since a checkpoint.
+   */
+  base?: string[];
 }
 
 export interface ChunkSnapshot {
@@ -58,7 +63,7 @@ function parsedSeq(body: string): number | undefined {
 }
 
 export async function verifyChunk(rows: AsyncIterable<StoredAuditRow> | Iterable<StoredAuditRow>, task: ChunkTask): Promise<ChunkResult> {
-  const frontier = new MerkleFrontier();
+  const frontier = task.base ? MerkleFrontier.fromHex(task.base, task.start) : new MerkleFrontier();
   const snapshots: ChunkSnapshot[] = [];
   // Scratch for the chain link: previous chain hash, then this leaf hash (64 bytes), rewritten
   // in place; hashing to hex avoids a Buffer allocation per entry on the hot path.

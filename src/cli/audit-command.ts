@@ -6,12 +6,13 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import type { WriteStream } from 'node:fs';
+import { consoleUser } from './console-user.js';
 import { once } from 'node:events';
 import { loadConfig } from '../config/load-config.js';
 import { openDatabase, openRuntime, requireInitialized } from '../main.js';
 import { wardPaths } from '../config/data-dir.js';
-import { verifyStoredLog, readStoredCheckpoints, streamAuditRows } from '../audit/audit-reader.js';
+import { readAllCheckpoints, streamAuditRows, verifyStoredLog } from '../audit/audit-reader.js';
 import { CheckpointFile } from '../audit/checkpoint-file.js';
 import { readVerifyKey } from '../audit/signing-key-files.js';
 import { buildInclusionProof, checkInclusionProof } from '../audit/audit-proof.js';
@@ -24,9 +25,12 @@ import type { CliIo } from './cli-io.js';
 import { CliExit } from './cli-io.js';
 import { parsePositiveInt } from './cli-options.js';
 
-function consoleUser(): AuditEntryInput['who'] {
-  const name = userInfo().username.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60) || 'unknown';
-  return { id: `os:${name}`, kind: 'person' };
+function openExclusive(path: string): Promise<WriteStream> {
+  return new Promise((resolve, reject) => {
+    const stream = createWriteStream(path, { mode: 0o600, flags: 'wx' });
+    stream.once('open', () => resolve(stream));
+    stream.once('error', () => reject(new WardError('cli.output_exists', `cannot create ${path}: it exists or is not writable`)));
+  });
 }
 
 async function recordAccess(audit: AuditLog, action: string, extra: Partial<AuditEntryInput> = {}): Promise<void> {
@@ -74,17 +78,24 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
     .option('--out <file>', 'write to a file (mode 0600) instead of standard output')
     .addOption(dataOpt())
     .action(async (opts: { format: 'fhir' | 'jsonl'; since?: string; patient?: string; out?: string; data?: string }) => {
+      // Validate everything and open the output before recording the export: the audit entry
+      // must describe an export that is actually about to happen.
       if (opts.patient !== undefined && !AUDIT_ID_PATTERN.test(opts.patient)) {
         throw new WardError('audit.invalid_patient_id', '--patient must be a patient id (no spaces, at most 128 characters)');
       }
+      if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) {
+        throw new WardError('audit.export_invalid_since', '--since must be an ISO-8601 time');
+      }
       const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
       const rt = await openRuntime(config);
+      let file: WriteStream | undefined;
       try {
+        // 'wx': never overwrite (or inherit the permissions of) an existing file.
+        file = opts.out === undefined ? undefined : await openExclusive(opts.out);
         await recordAccess(rt.audit, 'audit.export', {
           ...(opts.patient !== undefined ? { patient: opts.patient } : {}),
           details: { format: opts.format },
         });
-        const file = opts.out === undefined ? undefined : createWriteStream(opts.out, { mode: 0o600 });
         const write = async (line: string): Promise<void> => {
           if (file === undefined) io.out(line);
           else if (!file.write(line)) await once(file, 'drain');
@@ -100,6 +111,7 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
         }
         io.err(`exported ${r.exported} entries\n`);
       } finally {
+        if (file !== undefined && !file.writableFinished) file.destroy();
         await rt.audit.close();
         await rt.database.close();
       }
@@ -132,8 +144,7 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
       const rt = await openRuntime(config);
       try {
         const publicKey = readVerifyKey(rt.paths.verifyKey);
-        const stored = await readStoredCheckpoints(rt.database.db);
-        const checkpoints = [...stored.checkpoints, ...new CheckpointFile(rt.paths.checkpointFile).read().checkpoints];
+        const checkpoints = await readAllCheckpoints(rt.database.db, new CheckpointFile(rt.paths.checkpointFile));
         const proof = await buildInclusionProof(rt.database.db, seq, checkpoints, publicKey);
         await recordAccess(rt.audit, 'audit.proof', { details: { seq } });
         const text = `${JSON.stringify(proof, null, 2)}\n`;

@@ -17,6 +17,10 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationRepo
   });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error !== undefined) {
+    if ((result.results ?? []).length === 0) {
+      // No migration even started: the database itself is unreachable or refused the lock table.
+      throw new WardError('storage.unavailable', 'cannot reach the database to migrate it', { cause: result.error, status: 503 });
+    }
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new WardError('storage.migration_failed', `migration ${failed} failed`, { cause: result.error, status: 503 });
   }

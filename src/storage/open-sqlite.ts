@@ -8,6 +8,8 @@ import { WardError } from '../shared/ward-error.js';
 export interface SqliteOptions {
   file: string;
   readonly?: boolean;
+  /** Refuse to create the file: only `ward init` creates a database. */
+  mustExist?: boolean;
   /**
    * Upper bound on the database size in pages (PRAGMA max_page_count). Operators use it as a
    * disk quota; tests use it to stand in for a full disk.
@@ -21,11 +23,15 @@ export interface SqliteOptions {
  * log's acknowledgement promises (45 CFR 164.312(b) audit controls must not lose records).
  */
 export function openSqlite(options: SqliteOptions): WardDatabase {
+  const missing = options.file !== ':memory:' && !existsSync(options.file);
+  if (missing && (options.mustExist || options.readonly)) {
+    throw new WardError('storage.database_missing', `the database file ${options.file} does not exist (run \`ward init\`, or restore it from backup)`, { status: 503 });
+  }
   let raw: Database.Database;
   try {
     // Create the file ourselves so it is private from the first byte (0600); SQLite gives its
     // -wal and -shm files the database file's permissions.
-    if (!options.readonly && options.file !== ':memory:' && !existsSync(options.file)) writeFileSync(options.file, '', { mode: 0o600, flag: 'wx' });
+    if (missing && !options.readonly) writeFileSync(options.file, '', { mode: 0o600, flag: 'wx' });
     raw = new Database(options.file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   } catch (cause) {
     throw new WardError('storage.open_failed', 'cannot open the SQLite database', { cause, status: 503 });

@@ -63,6 +63,14 @@ describe.each(testDialects())('storage on $name', (dialect) => {
     });
   });
 
+  it('accepts audit sequence numbers from 1 only', async () => {
+    t = await dialect.create();
+    const row = { body: '{}', leaf_hash: 'a', chain_hash: 'b' };
+    await expect(t.db.insertInto('audit_entry').values({ ...row, seq: 0 }).execute()).rejects.toThrow();
+    await expect(t.db.insertInto('audit_entry').values({ ...row, seq: -5 }).execute()).rejects.toThrow();
+    await t.db.insertInto('audit_entry').values({ ...row, seq: 1 }).execute();
+  });
+
   it('rolls back a failed transaction completely', async () => {
     t = await dialect.create();
     const db = t.db;
