@@ -118,6 +118,11 @@ export class AuditLog {
    * Run `work` and the audit entries it records in one transaction. If the work throws, its
    * changes are rolled back and nothing it recorded is kept; if the audit write fails, the
    * work is rolled back too (fail closed). Keep `work` short: it runs inside a batch.
+   *
+   * `work` must use only the `trx` it is given: on SQLite the batch holds the one connection,
+   * so a query on the plain database handle (or an `append`/`transact` awaited inside `work`)
+   * waits for the batch that waits for it, and on PostgreSQL it would run outside the
+   * transaction and lose the atomicity this method exists for.
    */
   transact<T>(work: (trx: AuditTransaction, record: RecordAudit) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {

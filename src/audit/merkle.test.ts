@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import {
-  EMPTY_TREE_ROOT, frontierAppend, frontierRoot, inclusionProof, leafHash, nodeHash, rootFromLeafHashes, verifyInclusion,
+  EMPTY_TREE_ROOT, MerkleFrontier, inclusionProof, leafHash, nodeHash, rootFromLeafHashes, verifyInclusion,
 } from './merkle.js';
 
 // Reference inputs used by Certificate Transparency's RFC 6962 test suites (RFC 9162 keeps the same hashing).
@@ -32,11 +32,11 @@ describe('RFC 9162 Merkle tree', () => {
 
   it('frontier roots equal the recursive definition for every size up to 130', () => {
     const leaves = Array.from({ length: 130 }, (_, i) => leafHash(`entry-${i}`));
-    let frontier: Buffer[] = [];
+    const frontier = new MerkleFrontier();
     for (let n = 0; n < leaves.length; n++) {
-      expect(frontierRoot(frontier).equals(mth(leaves.slice(0, n)))).toBe(true);
-      frontier = frontierAppend(frontier, n, leaves[n] as Buffer);
-      expect(frontier.length).toBe((n + 1).toString(2).replace(/0/g, '').length);
+      expect(frontier.root().equals(mth(leaves.slice(0, n)))).toBe(true);
+      frontier.push((leaves[n] as Buffer).toString('hex'));
+      expect(frontier.toHex().length).toBe((n + 1).toString(2).replace(/0/g, '').length);
     }
   });
 
@@ -76,7 +76,6 @@ describe('RFC 9162 Merkle tree', () => {
 
 describe('joining chunk trees (parallel verify)', () => {
   it('aligned chunks built as separate trees join to the same root at every size', async () => {
-    const { MerkleFrontier } = await import('./merkle.js');
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 5 }), (n, widthLog) => {
         const width = 2 ** widthLog;
@@ -99,7 +98,6 @@ describe('joining chunk trees (parallel verify)', () => {
   });
 
   it('refuses a subtree at an unaligned position', async () => {
-    const { MerkleFrontier } = await import('./merkle.js');
     const f = new MerkleFrontier();
     f.push(leafHash('a').toString('hex'));
     expect(() => f.pushSubtree(leafHash('b').toString('hex'), 1)).toThrow(/aligned/);

@@ -28,43 +28,11 @@ function splitPoint(n: number): number {
   return k;
 }
 
-/** MTH(D[n]) computed directly from the leaf hashes (RFC 9162 2.1.1). */
+/** MTH(D[n]) from the leaf hashes (RFC 9162 2.1.1), bottom-up over a frontier in O(n). */
 export function rootFromLeafHashes(leaves: readonly Buffer[]): Buffer {
-  if (leaves.length === 0) return EMPTY_TREE_ROOT;
-  // Bottom-up over a frontier gives the same result as the recursive definition, in O(n).
-  let frontier: Buffer[] = [];
-  let size = 0;
-  for (const leaf of leaves) {
-    frontier = frontierAppend(frontier, size, leaf);
-    size += 1;
-  }
-  return frontierRoot(frontier);
-}
-
-/**
- * The compact range (frontier) of a tree of `size` leaves: the roots of its perfect subtrees,
- * largest first, one per set bit of `size`. Appending a leaf merges equal-sized subtrees.
- */
-export function frontierAppend(frontier: readonly Buffer[], size: number, leaf: Buffer): Buffer[] {
-  const next = frontier.slice();
-  let node = leaf;
-  let s = size;
-  while (s & 1) {
-    const left = next.pop();
-    if (left === undefined) throw new Error('merkle frontier does not match its size');
-    node = nodeHash(left, node);
-    s >>>= 1;
-  }
-  next.push(node);
-  return next;
-}
-
-/** Root of the tree whose frontier is given: fold right-to-left (smaller subtrees are right children). */
-export function frontierRoot(frontier: readonly Buffer[]): Buffer {
-  if (frontier.length === 0) return EMPTY_TREE_ROOT;
-  let acc = frontier[frontier.length - 1] as Buffer;
-  for (let i = frontier.length - 2; i >= 0; i--) acc = nodeHash(frontier[i] as Buffer, acc);
-  return acc;
+  const frontier = new MerkleFrontier();
+  for (const leaf of leaves) frontier.push(leaf.toString('hex'));
+  return frontier.root();
 }
 
 /** PATH(m, D[n]) of RFC 9162 2.1.3.1: the inclusion proof for leaf index m in a tree of n leaves. */
