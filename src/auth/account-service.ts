@@ -13,7 +13,8 @@ import { newId } from '../shared/ids.js';
 import { WardError } from '../shared/ward-error.js';
 import { hashPassword, passwordProblem, verifyPassword } from './password-hasher.js';
 import { newOneTimePassword } from './one-time-password.js';
-import { isRole, roles as knownRoles } from './roles.js';
+import { isRole, parseRoles, roles as knownRoles } from './roles.js';
+import { revokeSessionsOf } from './revoke-sessions.js';
 import type { Role } from './roles.js';
 import type { Principal } from './principal.js';
 
@@ -72,7 +73,11 @@ export class AccountService {
     return row && toRecord(row);
   }
 
-  /** Change a password after checking the current one; clears the one-time-password flag. */
+  /**
+   * Change a password after checking the current one; clears the one-time-password flag and
+   * ends every session of the account in the same transaction (recorded in the entry), so no
+   * session opened with the old password outlives it even if the process stops midway.
+   */
   async changePassword(accountId: string, current: string, next: string, context: AuditContext = {}): Promise<void> {
     const actor: Principal = { id: accountId, kind: 'person', roles: [] };
     const problem = passwordProblem(next);
@@ -88,7 +93,8 @@ export class AccountService {
     const hashed = await hashPassword(next);
     await this.audit.transact(async (trx, record) => {
       await trx.updateTable('account').set({ password_hash: hashed, must_change_password: 0 }).where('id', '=', accountId).execute();
-      record(entry(actor, 'account.password_change', 'success', { resource: { type: 'Account', id: accountId } }, context));
+      const sessionsRevoked = await revokeSessionsOf(trx, accountId);
+      record(entry(actor, 'account.password_change', 'success', { resource: { type: 'Account', id: accountId }, details: { sessionsRevoked } }, context));
     });
   }
 }
@@ -119,7 +125,7 @@ function toRecord(row: WardSchema['account']): AccountRecord & { passwordHash: s
   return {
     id: row.id,
     username: row.username,
-    roles: (JSON.parse(row.roles) as string[]).filter(isRole),
+    roles: parseRoles(row.roles),
     mustChangePassword: row.must_change_password === 1,
     disabled: row.disabled === 1,
     passwordHash: row.password_hash,

@@ -2,8 +2,9 @@
  * Sessions for people: an opaque 256-bit bearer token, stored only as its SHA-256 hash, with
  * an idle timeout and an absolute lifetime (automatic logoff, 45 CFR 164.312(a)(2)(iii)).
  * A disabled account's sessions stop working at once because every request re-reads the
- * account. Login success and failure are both audited; the failure message is the same for
- * an unknown user and a wrong password.
+ * account (joined with the session). Login success and failure are both audited; the failure
+ * message and the work done (one argon2id verification) are the same for an unknown user, a
+ * disabled account and a wrong password.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -15,6 +16,9 @@ import { verifyPassword, hashPassword } from './password-hasher.js';
 import type { AccountService, AuditContext } from './account-service.js';
 import { auditEntryFor } from './account-service.js';
 import type { Principal } from './principal.js';
+import { parseRoles } from './roles.js';
+import { BoundedConcurrency } from './bounded-concurrency.js';
+import { revokeSessionsOf } from './revoke-sessions.js';
 
 export interface SessionPolicy {
   idleMinutes: number;
@@ -22,6 +26,13 @@ export interface SessionPolicy {
 }
 
 export const SESSION_TOKEN_PREFIX = 'wss_';
+
+/**
+ * Password verifications in flight across this process: each argon2id verification holds
+ * 19 MiB, and login is reachable without credentials, so a flood must queue (briefly) or be
+ * refused with 429 rather than exhaust memory.
+ */
+export const passwordVerifications = new BoundedConcurrency({ maxInFlight: 4, maxQueued: 64 });
 
 function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -37,13 +48,17 @@ export class SessionService {
     private readonly accounts: AccountService,
     private readonly clock: Clock,
     private readonly policy: SessionPolicy,
+    private readonly verifications: BoundedConcurrency = passwordVerifications,
   ) {}
 
   async login(username: string, password: string, context: AuditContext = {}): Promise<{ token: string; principal: Principal; expiresAt: string }> {
     const account = await this.accounts.findByUsername(username);
     this.dummyHash ??= hashPassword('not-a-real-password-for-timing');
-    const ok = account !== undefined && !account.disabled && (await verifyPassword(account.passwordHash, password));
-    if (account === undefined) await verifyPassword(await this.dummyHash, password);
+    const storedHash = account?.passwordHash ?? (await this.dummyHash);
+    // Verified even when the account is disabled: skipping the work would make a disabled
+    // account answer measurably faster than an enabled one.
+    const verified = await this.verifications.run(() => verifyPassword(storedHash, password));
+    const ok = account !== undefined && !account.disabled && verified;
     if (!ok) {
       await this.audit.append(
         auditEntryFor({ id: account?.id ?? 'unknown-user', kind: 'person', roles: [] }, 'auth.login', 'denied', { reason: account?.disabled ? 'auth.account_disabled' : 'auth.bad_credentials' }, context),
@@ -78,9 +93,7 @@ export class SessionService {
     if (now.toISOString() >= row.expires_at) return undefined;
     if (now.getTime() - Date.parse(row.last_seen_at) > this.policy.idleMinutes * 60_000) return undefined;
     await this.db.updateTable('session').set({ last_seen_at: now.toISOString() }).where('token_hash', '=', row.token_hash).execute();
-    const account = await this.accounts.findById(row.id);
-    if (!account) return undefined;
-    return { id: account.id, kind: 'person', roles: account.roles, mustChangePassword: account.mustChangePassword };
+    return { id: row.id, kind: 'person', roles: parseRoles(row.roles), mustChangePassword: row.must_change_password === 1 };
   }
 
   async logout(token: string, principal: Principal, context: AuditContext = {}): Promise<void> {
@@ -90,8 +103,15 @@ export class SessionService {
     });
   }
 
-  /** Revoke every session of an account (password change, disable). */
-  async revokeAll(accountId: string): Promise<void> {
-    await this.db.updateTable('session').set({ revoked: 1 }).where('account_id', '=', accountId).execute();
+  /**
+   * Revoke every session of an account, audited in the same transaction (for disabling an
+   * account; a password change revokes inside its own transaction). Returns how many ended.
+   */
+  async revokeAll(accountId: string, actor: Principal, context: AuditContext = {}): Promise<number> {
+    return this.audit.transact(async (trx, record) => {
+      const sessionsRevoked = await revokeSessionsOf(trx, accountId);
+      record(auditEntryFor(actor, 'auth.sessions_revoked', 'success', { resource: { type: 'Account', id: accountId }, details: { sessionsRevoked } }, context));
+      return sessionsRevoked;
+    });
   }
 }

@@ -3,13 +3,14 @@
  * the routes. It receives every collaborator ready-made from the composition root.
  */
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { WardSchema } from '../storage/schema.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AccountService } from '../auth/account-service.js';
 import type { SessionService } from '../auth/session-service.js';
 import { newRequestId } from '../shared/ids.js';
+import { isWardError } from '../shared/ward-error.js';
 import { PROBLEM_CONTENT_TYPE, problem, problemFromError } from './problem.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -26,22 +27,47 @@ export interface ServerDeps {
   ready: () => Promise<boolean>;
 }
 
-const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+/**
+ * RFC 9562 textual form: 32 hex digits in 8-4-4-4-12 groups (any version, nil and max
+ * included). The request id lands in log lines and the immutable audit log, so a caller's
+ * value is kept only when it cannot spell a name or a date of birth.
+ */
+const UUID_TEXT = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+
+/** Headers every response carries, including those Fastify answers before any hook runs. */
+function setSecurityHeaders(reply: FastifyReply, requestId: string): void {
+  reply.header('x-request-id', requestId);
+  reply.header('cache-control', 'no-store');
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+  reply.header('cross-origin-resource-policy', 'same-origin');
+}
+
+function answerFrameworkError(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  req.log.info({ method: req.method, route: 'unmatched', status: 400, code: error.code }, 'request');
+  setSecurityHeaders(reply, req.id);
+  void reply.status(400).type(PROBLEM_CONTENT_TYPE).send(problem(400, 'request.invalid', req.id, 'the request URL could not be read'));
+}
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
-    // A caller's own request id is kept when it is a plain token (so traces join up);
-    // anything else is replaced, so log lines never carry caller-chosen text.
+    // A caller's own request id is kept when it is a UUID (so traces join up); anything else
+    // is replaced, so logs and the audit trail never carry caller-chosen text.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : newRequestId();
+      return typeof given === 'string' && UUID_TEXT.test(given) ? given : newRequestId();
     },
     requestIdHeader: false,
     bodyLimit: 1_048_576,
     trustProxy: false,
     disableRequestLogging: true,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL such as `/%ZZ?patient=...`): its
+    // default answer echoes the raw URL, which may hold identifiers. No route hooks run for
+    // these, so the headers and the access log line are written here.
+    frameworkErrors: answerFrameworkError,
   });
 
   // One PHI-free access log line per response: method, route pattern (never the raw URL,
@@ -52,12 +78,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   app.addHook('onSend', (req, reply, payload, done) => {
-    reply.header('x-request-id', req.id);
-    reply.header('cache-control', 'no-store');
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-    reply.header('cross-origin-resource-policy', 'same-origin');
+    setSecurityHeaders(reply, req.id);
     done(null, payload);
   });
 
@@ -67,6 +88,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       // Log the code and error class only; messages and stacks of unexpected errors may hold PHI.
       req.log.error({ code: doc.code, err: { type: (error as Error | undefined)?.constructor?.name ?? 'unknown' } }, 'request failed');
     }
+    const retryAfter = isWardError(error) ? error.extra.retryAfterSeconds : undefined;
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     void reply.status(doc.status).type(PROBLEM_CONTENT_TYPE).send(doc);
   });
 

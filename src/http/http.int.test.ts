@@ -10,6 +10,7 @@ import { sampleEntry } from '../audit/testing/audit-world.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { openSqlite } from '../storage/open-sqlite.js';
 import { openPostgres } from '../storage/open-postgres.js';
+import { BoundedConcurrency } from '../auth/bounded-concurrency.js';
 
 function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }, status: number, code: string): void {
   expect(res.statusCode).toBe(status);
@@ -43,10 +44,29 @@ describe.each(testDialects())('HTTP API on $name', (dialect) => {
     expect(bad.body).not.toContain('Quillon');
     const form = await w.app.inject({ method: 'POST', url: '/v1/auth/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=b' });
     expectProblem(form, 415, 'request.unsupported_media_type');
-    const given = await w.app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': 'trace-12345678' } });
-    expect(given.headers['x-request-id']).toBe('trace-12345678');
-    const hostile = await w.app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': 'Jane Doe <script>' } });
-    expect(hostile.headers['x-request-id']).not.toContain('Jane');
+    const traceId = '3f2b8c1e-9a4d-4e7b-8f6a-0c1d2e3f4a5b';
+    const given = await w.app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': traceId } });
+    expect(given.headers['x-request-id']).toBe(traceId);
+    // Anything but a UUID is replaced: a plain token can still spell a name and a birth date.
+    for (const hostileId of ['Jane Doe <script>', 'Jane.Doe.1970-01-01', 'trace-12345678', `${traceId}x`, `{${traceId}}`]) {
+      const hostile = await w.app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': hostileId } });
+      expect(hostile.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(hostile.headers['x-request-id']).not.toBe(hostileId);
+      expect(hostile.body).not.toContain('Jane');
+    }
+  });
+
+  it('answers a malformed URL with problem+json and security headers, never echoing the URL', async () => {
+    w = await createHttpWorld(dialect);
+    for (const url of ['/%ZZ?patient=Quillon%20Vantressa', '/v1/audit/%E0%A4%A?patient=Quillon%20Vantressa']) {
+      const res = await w.app.inject({ method: 'GET', url, headers: { 'x-request-id': 'Quillon.Vantressa.1947-03-02' } });
+      expectProblem(res, 400, 'request.invalid');
+      expect(res.headers).toMatchObject({ 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
+      expect(String(res.headers['content-security-policy'])).toContain("default-src 'none'");
+      expect(res.body).not.toContain('Quillon');
+      expect(res.body).not.toContain('%ZZ');
+    }
+    expect(w.logs.join('')).not.toContain('Quillon');
   });
 
   it('refuses bad credentials the same way for unknown users and wrong passwords, and audits both', async () => {
@@ -63,6 +83,20 @@ describe.each(testDialects())('HTTP API on $name', (dialect) => {
     expect(denied).toEqual([{ action: 'auth.login', outcome: 'denied' }, { action: 'auth.login', outcome: 'denied' }]);
     const everything = w.logs.join('') + (await w.t.db.selectFrom('audit_entry').select('body').execute()).map((r) => r.body).join('');
     expect(everything).not.toContain(canaryPassword);
+  });
+
+  it('answers 429 with Retry-After when too many password verifications are in flight', async () => {
+    w = await createHttpWorld(dialect, { passwordVerifications: new BoundedConcurrency({ maxInFlight: 1, maxQueued: 0, retryAfterSeconds: 3 }) });
+    const { password } = await w.userWithToken('ana', ['clinician']);
+    const login = (): Promise<Awaited<ReturnType<HttpWorld['app']['inject']>>> => w!.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: 'ana', password } });
+    const results = await Promise.all([login(), login(), login()]);
+    expect(results.filter((r) => r.statusCode === 200).length).toBeGreaterThanOrEqual(1);
+    const busy = results.filter((r) => r.statusCode !== 200);
+    expect(busy.length).toBeGreaterThanOrEqual(1);
+    for (const r of busy) {
+      expectProblem(r, 429, 'auth.busy');
+      expect(r.headers['retry-after']).toBe('3');
+    }
   });
 
   it('requires the one-time password to be changed before anything else', async () => {

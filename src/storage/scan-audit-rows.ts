@@ -42,7 +42,13 @@ function sqliteScanner(file: string): AuditRowScanner {
 
 function postgresScanner(url: string): AuditRowScanner {
   const client = new pg.Client({ connectionString: url });
+  // A network error on the connection (server restart, idle disconnect) is emitted as an
+  // event; unheard, it would crash the process. The next query fails instead, and says so.
+  client.on('error', () => undefined);
   const connected = client.connect();
+  // The connection may fail before anyone awaits it (a worker waiting for its first task):
+  // mark the rejection handled here; every `await connected` below still sees it.
+  connected.catch(() => undefined);
   return {
     async *scan(from, to) {
       await connected;

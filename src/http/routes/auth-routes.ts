@@ -37,9 +37,9 @@ export const authRoutes: FastifyPluginAsync<{ accounts: AccountService; sessions
 
   app.post('/v1/auth/password', { preHandler: authenticate({ sessions: opts.sessions, allowPasswordChangePending: true }) }, async (req, reply) => {
     const body = parse(passwordBody, req.body);
+    // Every session of the account (this one included) ends with the old password, in the
+    // same transaction as the change; the caller signs in again.
     await opts.accounts.changePassword(req.principal!.id, body.currentPassword, body.newPassword, auditContextOf(req));
-    // Every session of the account ends with the old password; sign in again.
-    await opts.sessions.revokeAll(req.principal!.id);
     void reply.header('set-cookie', sessionCookie('', 0));
     return reply.status(204).send();
   });

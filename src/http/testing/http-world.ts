@@ -11,6 +11,7 @@ import { AccountService } from '../../auth/account-service.js';
 import { SessionService } from '../../auth/session-service.js';
 import type { Principal } from '../../auth/principal.js';
 import type { AuditLog } from '../../audit/audit-log.js';
+import type { BoundedConcurrency } from '../../auth/bounded-concurrency.js';
 import { buildServer } from '../build-server.js';
 import { createLogger } from '../create-logger.js';
 
@@ -25,14 +26,14 @@ export interface HttpWorld extends AuditWorld {
 
 const ADMIN: Principal = { id: 'ward', kind: 'system', roles: [] };
 
-export async function createHttpWorld(dialect: TestDialect, options: { auditLog?: (w: AuditWorld) => AuditLog } = {}): Promise<HttpWorld> {
+export async function createHttpWorld(dialect: TestDialect, options: { auditLog?: (w: AuditWorld) => AuditLog; passwordVerifications?: BoundedConcurrency } = {}): Promise<HttpWorld> {
   const w = await createAuditWorld(dialect);
   const logs: string[] = [];
   const sink = new Writable({ write(chunk: Buffer, _enc, cb) { logs.push(chunk.toString('utf8')); cb(); } });
   const logger = createLogger({ logLevel: 'debug' }, sink);
   const audit = options.auditLog?.(w) ?? w.log;
   const accounts = new AccountService(w.t.db, w.log, w.clock);
-  const sessions = new SessionService(w.t.db, w.log, accounts, w.clock, { idleMinutes: 15, absoluteHours: 8 });
+  const sessions = new SessionService(w.t.db, w.log, accounts, w.clock, { idleMinutes: 15, absoluteHours: 8 }, options.passwordVerifications);
   const app = await buildServer({ logger, db: w.t.db, audit, accounts, sessions, ready: () => Promise.resolve(true) });
   return {
     ...w,
