@@ -7,7 +7,8 @@
 import type { Kysely } from 'kysely';
 import type { WardSchema } from '../storage/schema.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { AuditEntryInput } from '../audit/audit-entry.js';
+import { auditEntryOf } from '../audit/audit-entry-of.js';
+import type { AuditContext } from '../audit/audit-entry-of.js';
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
 import { WardError } from '../shared/ward-error.js';
@@ -58,7 +59,7 @@ export class AccountService {
           must_change_password: 1, disabled: 0, created_at: this.clock.now().toISOString(),
         })
         .execute();
-      record(entry(actor, 'account.create', 'success', { resource: { type: 'Account', id }, details: { roles: roles.join('+') } }, context));
+      record(auditEntryOf(actor, 'account.create', 'success', { resource: { type: 'Account', id }, details: { roles: roles.join('+') } }, context));
     });
     return { account: { id, username: input.username, roles, mustChangePassword: true, disabled: false }, oneTimePassword };
   }
@@ -84,7 +85,7 @@ export class AccountService {
     if (problem) throw new WardError('account.weak_password', problem, { status: 400 });
     const row = await this.db.selectFrom('account').selectAll().where('id', '=', accountId).executeTakeFirst();
     if (!row || row.disabled || !(await verifyPassword(row.password_hash, current))) {
-      await this.audit.append(entry(actor, 'account.password_change', 'denied', { resource: { type: 'Account', id: accountId }, reason: 'auth.bad_credentials' }, context));
+      await this.audit.append(auditEntryOf(actor, 'account.password_change', 'denied', { resource: { type: 'Account', id: accountId }, reason: 'auth.bad_credentials' }, context));
       throw new WardError('auth.bad_credentials', 'current password is not correct', { status: 401 });
     }
     if (await verifyPassword(row.password_hash, next)) {
@@ -94,31 +95,9 @@ export class AccountService {
     await this.audit.transact(async (trx, record) => {
       await trx.updateTable('account').set({ password_hash: hashed, must_change_password: 0 }).where('id', '=', accountId).execute();
       const sessionsRevoked = await revokeSessionsOf(trx, accountId);
-      record(entry(actor, 'account.password_change', 'success', { resource: { type: 'Account', id: accountId }, details: { sessionsRevoked } }, context));
+      record(auditEntryOf(actor, 'account.password_change', 'success', { resource: { type: 'Account', id: accountId }, details: { sessionsRevoked } }, context));
     });
   }
-}
-
-export interface AuditContext {
-  requestId?: string;
-  client?: string;
-}
-
-function entry(
-  actor: Principal,
-  action: string,
-  outcome: AuditEntryInput['outcome'],
-  extra: Partial<AuditEntryInput>,
-  context: AuditContext,
-): AuditEntryInput {
-  return {
-    who: { id: actor.id, kind: actor.kind },
-    action,
-    outcome,
-    ...extra,
-    ...(context.requestId ? { requestId: context.requestId } : {}),
-    ...(context.client ? { client: context.client } : {}),
-  };
 }
 
 function toRecord(row: WardSchema['account']): AccountRecord & { passwordHash: string } {
@@ -132,4 +111,3 @@ function toRecord(row: WardSchema['account']): AccountRecord & { passwordHash: s
   };
 }
 
-export { entry as auditEntryFor };

@@ -13,8 +13,9 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../shared/clock.js';
 import { WardError } from '../shared/ward-error.js';
 import { verifyPassword, hashPassword } from './password-hasher.js';
-import type { AccountService, AuditContext } from './account-service.js';
-import { auditEntryFor } from './account-service.js';
+import type { AccountService } from './account-service.js';
+import type { AuditContext } from '../audit/audit-entry-of.js';
+import { auditEntryOf } from '../audit/audit-entry-of.js';
 import type { Principal } from './principal.js';
 import { parseRoles } from './roles.js';
 import { BoundedConcurrency } from './bounded-concurrency.js';
@@ -61,7 +62,7 @@ export class SessionService {
     const ok = account !== undefined && !account.disabled && verified;
     if (!ok) {
       await this.audit.append(
-        auditEntryFor({ id: account?.id ?? 'unknown-user', kind: 'person', roles: [] }, 'auth.login', 'denied', { reason: account?.disabled ? 'auth.account_disabled' : 'auth.bad_credentials' }, context),
+        auditEntryOf({ id: account?.id ?? 'unknown-user', kind: 'person' }, 'auth.login', 'denied', { reason: account?.disabled ? 'auth.account_disabled' : 'auth.bad_credentials' }, context),
       );
       throw new WardError('auth.bad_credentials', 'username or password is not correct', { status: 401 });
     }
@@ -74,7 +75,7 @@ export class SessionService {
         .insertInto('session')
         .values({ token_hash: tokenHash(token), account_id: account.id, created_at: now.toISOString(), last_seen_at: now.toISOString(), expires_at: expiresAt, revoked: 0 })
         .execute();
-      record(auditEntryFor(principal, 'auth.login', 'success', {}, context));
+      record(auditEntryOf(principal, 'auth.login', 'success', {}, context));
     });
     return { token, principal, expiresAt };
   }
@@ -99,7 +100,7 @@ export class SessionService {
   async logout(token: string, principal: Principal, context: AuditContext = {}): Promise<void> {
     await this.audit.transact(async (trx, record) => {
       await trx.updateTable('session').set({ revoked: 1 }).where('token_hash', '=', tokenHash(token)).execute();
-      record(auditEntryFor(principal, 'auth.logout', 'success', {}, context));
+      record(auditEntryOf(principal, 'auth.logout', 'success', {}, context));
     });
   }
 
@@ -110,7 +111,7 @@ export class SessionService {
   async revokeAll(accountId: string, actor: Principal, context: AuditContext = {}): Promise<number> {
     return this.audit.transact(async (trx, record) => {
       const sessionsRevoked = await revokeSessionsOf(trx, accountId);
-      record(auditEntryFor(actor, 'auth.sessions_revoked', 'success', { resource: { type: 'Account', id: accountId }, details: { sessionsRevoked } }, context));
+      record(auditEntryOf(actor, 'auth.sessions_revoked', 'success', { resource: { type: 'Account', id: accountId }, details: { sessionsRevoked } }, context));
       return sessionsRevoked;
     });
   }

@@ -17,7 +17,7 @@ import { CheckpointFile } from '../audit/checkpoint-file.js';
 import { readVerifyKey } from '../audit/signing-key-files.js';
 import { buildInclusionProof, checkInclusionProof } from '../audit/audit-proof.js';
 import { exportAudit } from '../audit/audit-export.js';
-import type { AuditEntryInput } from '../audit/audit-entry.js';
+import { auditEntryOf } from '../audit/audit-entry-of.js';
 import { AUDIT_ID_PATTERN } from '../audit/audit-entry.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { WardError } from '../shared/ward-error.js';
@@ -33,8 +33,8 @@ function openExclusive(path: string): Promise<WriteStream> {
   });
 }
 
-async function recordAccess(audit: AuditLog, action: string, extra: Partial<AuditEntryInput> = {}): Promise<void> {
-  await audit.append({ who: consoleUser(), action, outcome: 'success', ...extra });
+async function recordAccess(audit: AuditLog, action: string, extra: Parameters<typeof auditEntryOf>[3] = {}): Promise<void> {
+  await audit.append(auditEntryOf(consoleUser(), action, 'success', extra));
   await audit.flush();
 }
 

@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import type { SessionService } from '../auth/session-service.js';
 import type { Role } from '../auth/roles.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { auditEntryOf } from '../audit/audit-entry-of.js';
 import { WardError } from '../shared/ward-error.js';
 import { auditContextOf } from './http-context.js';
 import './http-context.js';
@@ -48,10 +49,6 @@ export async function requireRole(req: FastifyRequest, audit: AuditLog, roles: r
   const p = req.principal;
   if (p === undefined) throw new WardError('auth.unauthenticated', 'sign in first', { status: 401 });
   if (p.roles.some((r) => roles.includes(r))) return;
-  const ctx = auditContextOf(req);
-  await audit.append({
-    who: { id: p.id, kind: p.kind }, action, outcome: 'denied', reason: 'policy.denied',
-    ...(ctx.requestId ? { requestId: ctx.requestId } : {}), ...(ctx.client ? { client: ctx.client } : {}),
-  });
+  await audit.append(auditEntryOf(p, action, 'denied', { reason: 'policy.denied' }, auditContextOf(req)));
   throw new WardError('policy.denied', 'your role does not permit this', { status: 403 });
 }

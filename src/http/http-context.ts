@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.js';
-import type { AuditContext } from '../auth/account-service.js';
+import type { AuditContext } from '../audit/audit-entry-of.js';
 import type { FastifyRequest } from 'fastify';
 
 declare module 'fastify' {

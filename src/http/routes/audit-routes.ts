@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { WardSchema } from '../../storage/schema.js';
 import type { AuditLog } from '../../audit/audit-log.js';
+import { auditEntryOf } from '../../audit/audit-entry-of.js';
 import type { SessionService } from '../../auth/session-service.js';
 import { auditSearchSchema, searchAuditEntries } from '../../audit/audit-search.js';
 import { WardError } from '../../shared/ward-error.js';
@@ -23,22 +24,14 @@ export const auditRoutes: FastifyPluginAsync<{ db: Kysely<WardSchema>; audit: Au
     const s = parsed.data;
     const result = await searchAuditEntries(opts.db, s);
     const p = req.principal!;
-    const ctx = auditContextOf(req);
-    await opts.audit.append({
-      who: { id: p.id, kind: p.kind },
-      action: 'audit.search',
-      outcome: 'success',
-      ...(s.patient !== undefined ? { patient: s.patient } : {}),
-      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-      ...(ctx.client ? { client: ctx.client } : {}),
-      details: {
-        results: result.entries.length,
-        byPatient: s.patient !== undefined,
-        byPrincipal: s.principal !== undefined,
-        byAction: s.action !== undefined,
-        byTime: s.from !== undefined || s.to !== undefined,
-      },
-    });
+    const details = {
+      results: result.entries.length,
+      byPatient: s.patient !== undefined,
+      byPrincipal: s.principal !== undefined,
+      byAction: s.action !== undefined,
+      byTime: s.from !== undefined || s.to !== undefined,
+    };
+    await opts.audit.append(auditEntryOf(p, 'audit.search', 'success', { ...(s.patient !== undefined ? { patient: s.patient } : {}), details }, auditContextOf(req)));
     return result;
   });
 };
