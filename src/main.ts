@@ -182,14 +182,31 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
   // A failed checkpoint (unwritable checkpoint file, integrity violation) means the unsigned
   // window is growing: stop reporting ready until a checkpoint succeeds again.
   let checkpointHealthy = true;
+  let checkpointing = false;
+  let entriesAtCheckpoint = 0;
   const checkpoint = (): void => {
+    if (checkpointing) return;
+    checkpointing = true;
+    const entries = rt.audit.stats.entries;
     rt.audit.checkpoint().then(
-      () => (checkpointHealthy = true),
+      () => {
+        checkpointHealthy = true;
+        entriesAtCheckpoint = entries;
+      },
       (e: unknown) => {
         checkpointHealthy = false;
         logger.error({ code: e instanceof WardError ? e.code : 'audit.checkpoint_failed' }, 'audit checkpoint failed; not ready until one succeeds');
       },
-    );
+    ).finally(() => (checkpointing = false));
+  };
+  // Every interval, and sooner under load: after `checkpointEveryEntries` new entries.
+  let lastTimed = Date.now();
+  const tick = (): void => {
+    const due = Date.now() - lastTimed >= config.checkpointIntervalSeconds * 1000;
+    if (due || rt.audit.stats.entries - entriesAtCheckpoint >= config.checkpointEveryEntries) {
+      if (due) lastTimed = Date.now();
+      checkpoint();
+    }
   };
   let timer: NodeJS.Timeout | undefined;
   let app: FastifyInstance | undefined;
@@ -208,7 +225,7 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
       },
     });
     await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.start', outcome: 'success' });
-    timer = setInterval(checkpoint, config.checkpointIntervalSeconds * 1000);
+    timer = setInterval(tick, 1000);
     timer.unref();
     address = await app.listen({ host: config.host, port: config.port });
   } catch (e) {

@@ -17,6 +17,8 @@ export const wardConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** How often a signed audit checkpoint is written (seconds); 60 at most (issue: at least every 60 s). */
     checkpointIntervalSeconds: z.number().int().min(1).max(60).default(60),
+    /** Also checkpoint after this many entries, so the unsigned window (and the work of re-verifying it before signing) stays bounded under load. */
+    checkpointEveryEntries: z.number().int().min(100).max(1_000_000).default(50_000),
     /** Plain HTTP beyond loopback exposes credentials and PHI in transit (45 CFR 164.312(e)); off unless explicitly allowed. */
     allowPlainHttp: z.boolean().default(false),
     /** Seconds between failing readiness and closing the listener at shutdown (load balancers drain). */
