@@ -20,6 +20,7 @@ import type { WardDatabase } from './storage/ward-database.js';
 import { createLocalKeyFile, readLocalKeyFile } from './storage/local-key-file.js';
 import { AuditLog } from './audit/audit-log.js';
 import { CheckpointFile } from './audit/checkpoint-file.js';
+import { CheckpointSchedule } from './audit/checkpoint-schedule.js';
 import { generateSigningKeyPair, readSigningKey, readVerifyKey, writeSigningKeyFiles } from './audit/signing-key-files.js';
 import { readAuditHead } from './audit/audit-reader.js';
 import { keyIdOf, newestValidCheckpoint } from './audit/checkpoint.js';
@@ -182,31 +183,21 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
   // A failed checkpoint (unwritable checkpoint file, integrity violation) means the unsigned
   // window is growing: stop reporting ready until a checkpoint succeeds again.
   let checkpointHealthy = true;
-  let checkpointing = false;
-  let entriesAtCheckpoint = 0;
-  const checkpoint = (): void => {
-    if (checkpointing) return;
-    checkpointing = true;
+  const schedule = new CheckpointSchedule(config.checkpointIntervalSeconds * 1000, config.checkpointEveryEntries, Date.now());
+  const tick = (): void => {
     const entries = rt.audit.stats.entries;
+    if (!schedule.due(Date.now(), entries)) return;
     rt.audit.checkpoint().then(
       () => {
         checkpointHealthy = true;
-        entriesAtCheckpoint = entries;
+        schedule.finished(true, entries);
       },
       (e: unknown) => {
         checkpointHealthy = false;
+        schedule.finished(false, entries);
         logger.error({ code: e instanceof WardError ? e.code : 'audit.checkpoint_failed' }, 'audit checkpoint failed; not ready until one succeeds');
       },
-    ).finally(() => (checkpointing = false));
-  };
-  // Every interval, and sooner under load: after `checkpointEveryEntries` new entries.
-  let lastTimed = Date.now();
-  const tick = (): void => {
-    const due = Date.now() - lastTimed >= config.checkpointIntervalSeconds * 1000;
-    if (due || rt.audit.stats.entries - entriesAtCheckpoint >= config.checkpointEveryEntries) {
-      if (due) lastTimed = Date.now();
-      checkpoint();
-    }
+    );
   };
   let timer: NodeJS.Timeout | undefined;
   let app: FastifyInstance | undefined;
