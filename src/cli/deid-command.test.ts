@@ -21,12 +21,12 @@ interface Run {
   error: unknown;
 }
 
-async function run(args: string[], stdin = '', env: NodeJS.ProcessEnv = {}): Promise<Run> {
+async function run(args: string[], stdin = '', env: NodeJS.ProcessEnv = {}, dictionaries = testDictionaries): Promise<Run> {
   let out = '';
   let err = '';
   const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), env, cwd: dir };
   const program = new Command('ward').exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  registerDeidCommand(program, { io, stdin: Readable.from([stdin]), progressStream: undefined, dictionaries: testDictionaries });
+  registerDeidCommand(program, { io, stdin: Readable.from([stdin]), progressStream: undefined, dictionaries });
   for (const c of program.commands) c.exitOverride();
   let error: unknown;
   try {
@@ -77,6 +77,32 @@ describe('ward deid --in --out (the DESIGN.md contract)', () => {
     expect(readFileSync(output, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([1, 4]);
   });
 
+  it('reports a de-identification failure as its own message, by line, never echoing text or the error', async () => {
+    const secret = 'Margaret Reyes DOB 4/17/1931';
+    const input = file('boom.jsonl', `${JSON.stringify({ id: 1, text: secret })}\n`);
+    const output = path.join(dir, 'boom-out.jsonl');
+    // Dictionaries whose look-ups throw with PHI in the message: the analyzer fails on every line.
+    const broken = new Proxy(testDictionaries(), {
+      get(target, prop, receiver) {
+        if (prop === 'lexicon') throw new Error(`lookup failed for ${secret}`);
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const r = await run(['deid', '--in', input, '--out', output], '', {}, () => broken);
+    expect(r.error).toBeInstanceOf(CliExit);
+    expect((r.error as CliExit).exitCode).toBe(1);
+    expect(r.err).toMatch(/line 1: de-identification failed/);
+    expect((r.error as CliExit).message).toMatch(/1 line\(s\) that failed to de-identify/);
+    expect(r.err + (r.error as Error).message).not.toMatch(/cannot read the --in file|Margaret|lookup failed/);
+    expect(readFileSync(output, 'utf8')).toBe('');
+  });
+
+  it('documents that "id" is copied verbatim and must be non-identifying', async () => {
+    const help = (await run(['deid', '--help'])).out.replace(/\s+/g, ' ');
+    expect(help).toMatch(/"id" is copied to the output verbatim/);
+    expect(help).toMatch(/"id" to the output verbatim: it must be non-identifying/);
+  });
+
   it('refuses --in without --out and an unreadable input, in one line', async () => {
     expect(((await run(['deid', '--in', 'x.jsonl'])).error as CliExit).message).toMatch(/--in and --out go together/);
     expect(((await run(['deid', '--in', path.join(dir, 'missing.jsonl'), '--out', path.join(dir, 'o.jsonl')])).error as CliExit).message).toMatch(/cannot read/);
@@ -103,6 +129,21 @@ describe('ward deid FILE | stdin', () => {
     expect(a.out).toBe(b.out);
     expect(a.out).not.toContain('Smith');
     expect(a.out).not.toContain('00482113');
+  });
+
+  it.each(['0.61', '0.7', '0.95', '1'])('refuses --min-confidence %s (it would switch redaction off) in one line', async (value) => {
+    const r = await run(['deid', '--min-confidence', value], TEXT_A);
+    expect(r.error).toBeInstanceOf(CliExit);
+    expect((r.error as CliExit).exitCode).toBe(2);
+    expect((r.error as CliExit).message).toMatch(/^--min-confidence above 0\.6 would let identifiers through/);
+    expect((r.error as CliExit).message).not.toContain('\n');
+    expect(r.out).toBe('');
+  });
+
+  it.each(['0', '0.4', '0.6'])('accepts --min-confidence %s', async (value) => {
+    const r = await run(['deid', '--min-confidence', value], TEXT_A);
+    expect(r.error).toBeUndefined();
+    expect(r.out).toBe('Pt [NAME] (MRN [MRN]) seen [DATE], call [PHONE].');
   });
 
   it('rejects an unknown operator', async () => {

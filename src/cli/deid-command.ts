@@ -7,8 +7,10 @@
  *   ward deid [FILE]                          one document from FILE or stdin, de-identified to stdout
  *   ward deid risk FILE                       re-identification risk of a tabular or FHIR export
  *
- * Input text is PHI: no message ever quotes it. A malformed input line is reported by its number
- * and skipped; the other lines are still written, and the command then fails (exit code 1).
+ * Input text is PHI: no message ever quotes it. A malformed input line, or one whose
+ * de-identification throws, is reported by its number and skipped; the other lines are still
+ * written, and the command then fails (exit code 1). The `id` of each line is copied to the
+ * output verbatim: it must not identify anyone (no MRN, name or date in it).
  */
 import { Option, type Command } from 'commander';
 import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
@@ -83,11 +85,26 @@ function parseOperator(value: string): OperatorName {
   return value;
 }
 
+/**
+ * The highest --min-confidence accepted. The analyzer's default is 0.4; context-free seeds (a
+ * first name alone, a surname alone, a weak age cue) score 0.6-0.75, so a higher threshold would
+ * silently switch off redaction of whole identifier kinds while the command still exits 0.
+ */
+const MAX_MIN_CONFIDENCE = 0.6;
+
 function parseMinConfidence(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new CliExit(2, '--min-confidence must be a number between 0 and 1');
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new CliExit(2, '--min-confidence must be a number between 0 and 1');
+  if (n > MAX_MIN_CONFIDENCE) {
+    throw new CliExit(2, `--min-confidence above ${MAX_MIN_CONFIDENCE} would let identifiers through; use 0..${MAX_MIN_CONFIDENCE} (default 0.4)`);
+  }
   return n;
+}
+
+/** What a failed de-identification is called in a message: an error code, never its text (it may quote PHI). */
+function failureKind(e: unknown): string {
+  return e instanceof WardError ? e.code : 'internal error';
 }
 
 interface Converter {
@@ -104,7 +121,7 @@ function converter(opts: DeidOptions, deps: DeidCommandDeps): Converter {
   const dictionaries = deps.dictionaries();
   return (text, patientId) => {
     const detections = analyze(text, dictionaries, minConfidence === undefined ? {} : { minConfidence });
-    const operator = operatorByName(operatorName, { dictionaries, ...(key ? { key } : {}), patientId: opts.patient ?? patientId });
+    const operator = operatorByName(operatorName, { dictionaries, ...(key ? { key } : {}), patientId: opts.patient ?? patientId, referenceYear: new Date().getUTCFullYear() });
     const result = anonymize(text, detections, operator, newDocumentState());
     return { text: result.text, spans: detections.map((d) => ({ start: d.start, end: d.end, type: d.type })) };
   };
@@ -152,6 +169,7 @@ async function runBatch(opts: DeidOptions & { in: string; out: string }, deps: D
   let lineNo = 0;
   let bytes = 0;
   let bad = 0;
+  let failed = 0;
   let done = 0;
   const work = (async (): Promise<void> => {
     for await (const line of createInterface({ input, crlfDelay: Infinity })) {
@@ -164,7 +182,15 @@ async function runBatch(opts: DeidOptions & { in: string; out: string }, deps: D
         deps.io.err(`ward deid: line ${lineNo}: not a JSON object with an "id" (string or number) and a "text" string; skipped\n`);
         continue;
       }
-      const result = convert(doc.text, doc.patient ?? String(doc.id));
+      let result: ReturnType<Converter>;
+      try {
+        result = convert(doc.text, doc.patient ?? String(doc.id));
+      } catch (e) {
+        // An analyzer or operator fault: reported by line number and kind, never by its message.
+        failed += 1;
+        deps.io.err(`ward deid: line ${lineNo}: de-identification failed (${failureKind(e)}); skipped, nothing written for it\n`);
+        continue;
+      }
       await write(output, `${JSON.stringify({ id: doc.id, text: result.text, spans: result.spans })}\n`);
       done += 1;
       if (bar !== undefined && lineNo % 256 === 0) bar.update(Math.min(bytes, size));
@@ -181,7 +207,10 @@ async function runBatch(opts: DeidOptions & { in: string; out: string }, deps: D
     bar?.update(size);
     bar?.stop();
   }
-  if (bad > 0) throw new CliExit(1, `${bad} malformed input line(s) skipped (see above); ${done} documents written`);
+  if (bad > 0 || failed > 0) {
+    const parts = [...(bad > 0 ? [`${bad} malformed input line(s)`] : []), ...(failed > 0 ? [`${failed} line(s) that failed to de-identify`] : [])];
+    throw new CliExit(1, `${parts.join(' and ')} skipped (see above); ${done} documents written`);
+  }
   deps.io.err(`ward deid: ${done} documents de-identified\n`);
 }
 
@@ -203,7 +232,14 @@ async function runSingle(file: string | undefined, opts: DeidOptions, deps: Deid
       throw new CliExit(2, 'cannot read the input file');
     }
   }
-  deps.io.out(convert(text, opts.patient ?? '').text);
+  let result: ReturnType<Converter>;
+  try {
+    result = convert(text, opts.patient ?? '');
+  } catch (e) {
+    if (e instanceof CliExit) throw e;
+    throw new CliExit(1, `de-identification failed (${failureKind(e)}); nothing written`);
+  }
+  deps.io.out(result.text);
 }
 
 export function registerDeidCommand(program: Command, deps: Partial<DeidCommandDeps> = {}): void {
@@ -212,12 +248,13 @@ export function registerDeidCommand(program: Command, deps: Partial<DeidCommandD
     .command('deid')
     .description('HIPAA Safe Harbor de-identification of free text (one document, or JSON lines with --in/--out)')
     .argument('[file]', 'a text file to de-identify (default: stdin)')
-    .option('--in <file>', 'JSON lines input: {"id","text"} per line')
+    .option('--in <file>', 'JSON lines input: {"id","text"} per line; "id" is copied to the output verbatim, so it must be non-identifying (no MRN, name or date)')
     .option('--out <file>', 'JSON lines output: {"id","text","spans"} per line')
     .addOption(new Option('--operator <name>', 'how identifiers are replaced').choices([...OPERATOR_NAMES]).default('redact'))
     .option('--key-file <file>', `secret key for surrogate/pseudonym (or $${KEY_ENV})`)
     .option('--patient <id>', 'patient id that seeds surrogates and date shifts (batch default: each line\'s "patient" or "id")')
-    .option('--min-confidence <n>', 'drop detections below this confidence (0..1, default 0.4)')
+    .addHelpText('after', '\nBatch mode copies each line\'s "id" to the output verbatim: it must be non-identifying (not an MRN, name, date or other identifier).\n')
+    .option('--min-confidence <n>', 'drop detections below this confidence (0..0.6, default 0.4; higher values are refused: they let identifiers through)')
     .action(async (file: string | undefined, opts: DeidOptions) => {
       if (opts.in !== undefined || opts.out !== undefined) {
         if (opts.in === undefined || opts.out === undefined) throw new CliExit(2, '--in and --out go together');

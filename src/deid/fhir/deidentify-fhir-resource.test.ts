@@ -66,13 +66,18 @@ describe('deidentifyFhirResource', () => {
   });
 
   it('generalizes dates to valid FHIR years and ZIPs to ZIP-3', () => {
-    const { resource } = deidentifyFhirResource(patient, { dictionaries: d, operator: generalizeOperator(d) });
+    const { resource } = deidentifyFhirResource(patient, { dictionaries: d, operator: generalizeOperator(d, { referenceYear: 2000 }) });
     expect(resource.birthDate).toBe('1931');
     expect(resource.address[0]?.postalCode).toBe('551');
   });
 
+  it('removes a birth year that reveals an age over 89 (164.514(b)(2)(i)(C))', () => {
+    const { resource } = deidentifyFhirResource(patient, { dictionaries: d, operator: generalizeOperator(d, { referenceYear: 2024 }) });
+    expect(resource.birthDate).toBeUndefined();
+  });
+
   it('de-identifies attachment text and pseudonymizes ids and references consistently', () => {
-    const options = { dictionaries: d, operator: surrogateOperator({ key: KEY, patientId: 'pat-001', dictionaries: d }), idKey: KEY };
+    const options = { dictionaries: d, operator: surrogateOperator({ key: KEY, patientId: 'pat-001', dictionaries: d, referenceYear: 2026 }), idKey: KEY };
     const doc = deidentifyFhirResource(documentReference, options).resource;
     const pat = deidentifyFhirResource(patient, options).resource;
     const text = Buffer.from(doc.content[0]?.attachment.data ?? '', 'base64').toString('utf8');

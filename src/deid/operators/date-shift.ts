@@ -6,14 +6,15 @@ const DAY_MS = 86_400_000;
 const YEARLESS = 2000;
 
 /**
- * The per-patient shift: 1..365 days, backwards or forwards, from HMAC(key, patient id). Every
+ * The per-patient shift: 1..364 days, backwards or forwards, from HMAC(key, patient id). Every
  * date of one patient moves by the same amount, so intervals (length of stay, days since
  * surgery) and order survive; without the key the shift cannot be recovered from one known date
  * of another patient.
  */
 export function dateShiftDays(key: Uint8Array, patientId: string): number {
   const n = keyedHash(key, 'deid.date_shift', patientId).readUInt32BE(0);
-  const days = (n % 365) + 1;
+  // Never a multiple of 365 days: a year-less date ("3/4") would come out unchanged.
+  const days = Math.min((n % 365) + 1, 364);
   return n & 0x8000_0000 ? -days : days;
 }
 
@@ -23,7 +24,15 @@ export function shiftDate(text: string, days: number): string | undefined {
   if (parsed === undefined) return undefined;
   const { year, month, day, style } = parsed;
   if (month < 1 || month > 12) return undefined;
-  const utc = Date.UTC(year ?? YEARLESS, month - 1, day ?? 15);
+  if (day === undefined) {
+    // Month-granular ("March 2024", "03/2024", "in March"): a shift of days could leave it in the
+    // same month, so it moves by whole months instead: at least one, at most eleven (twelve
+    // would give the same month back when there is no year).
+    const months = Math.sign(days) * Math.min(11, Math.max(1, Math.round(Math.abs(days) / 30.44)));
+    const index = (year ?? YEARLESS) * 12 + (month - 1) + months;
+    return formatDate({ year: year === undefined ? undefined : Math.floor(index / 12), month: (index % 12) + 1, day: undefined }, style);
+  }
+  const utc = Date.UTC(year ?? YEARLESS, month - 1, day);
   if (Number.isNaN(utc)) return undefined;
   const shifted = new Date(utc + days * DAY_MS);
   return formatDate(
@@ -35,6 +44,16 @@ export function shiftDate(text: string, days: number): string | undefined {
     style,
   );
 }
+
+/**
+ * 45 CFR 164.514(b)(2)(i)(C): "all elements of dates (including year) indicative of such age"
+ * (over 89) must be aggregated. A date whose year is more than 89 years before the reference year
+ * may be a birth date of someone over 89, so its year cannot be kept either.
+ */
+export function revealsAgeOver89(year: number | undefined, referenceYear: number): boolean {
+  return year !== undefined && referenceYear - year > 89;
+}
+
 
 /** The year of a date, for generalization; undefined when it has none ("3/4", "March 4th"). */
 export function yearOf(text: string): number | undefined {

@@ -1,12 +1,14 @@
 import type { DeidDictionaries } from '../dictionaries.js';
 import type { Operator } from './operator.js';
-import { yearOf } from './date-shift.js';
+import { revealsAgeOver89, yearOf } from './date-shift.js';
 
 /**
  * Safe Harbor generalizations, 45 CFR 164.514(b)(2)(i):
  *  (B) a ZIP code becomes its first three digits, or "000" when the ZIP-3 area holds 20,000
  *      people or fewer (or has no Census population at all);
- *  (C) an age over 89 becomes "90+"; a date becomes its year (a date without a year is removed).
+ *  (C) an age over 89 becomes "90+"; a date becomes its year (a date without a year is removed),
+ *      except a date more than 89 years before the reference year: its year could reveal an
+ *      age over 89 ("DOB 03/04/1931"), so it becomes "[DATE]".
  * Everything else is redacted to its type.
  */
 const ZIP = /^(\d{3})\d{2}(?:-\d{4})?$/;
@@ -20,7 +22,13 @@ export function generalizeZip(zip: string, dictionaries: DeidDictionaries): stri
   return restricted ? '000' : zip3;
 }
 
-export function generalizeOperator(dictionaries: DeidDictionaries): Operator {
+export interface GeneralizeOptions {
+  /** The year ages are measured from (the note's date, or the current year at the edge). Passed in: the engine reads no clock. */
+  readonly referenceYear: number;
+}
+
+export function generalizeOperator(dictionaries: DeidDictionaries, options: GeneralizeOptions): Operator {
+  const referenceYear = options.referenceYear;
   return {
     name: 'generalize',
     replace: ({ original, detection }) => {
@@ -31,7 +39,7 @@ export function generalizeOperator(dictionaries: DeidDictionaries): Operator {
           return '90+';
         case 'DATE': {
           const year = yearOf(original);
-          return year === undefined ? '[DATE]' : String(year);
+          return year === undefined || revealsAgeOver89(year, referenceYear) ? '[DATE]' : String(year);
         }
         default:
           return `[${detection.type}]`;

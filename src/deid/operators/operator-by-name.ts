@@ -19,6 +19,8 @@ export interface OperatorSettings {
   /** Needed by surrogate and pseudonym. */
   readonly key?: Uint8Array;
   readonly patientId?: string;
+  /** The year ages are measured from (45 CFR 164.514(b)(2)(i)(C)); supplied by the caller's clock. */
+  readonly referenceYear: number;
   readonly onPseudonym?: PseudonymOptions['onPseudonym'];
 }
 
@@ -30,13 +32,13 @@ export function operatorByName(name: OperatorName, settings: OperatorSettings): 
     case 'placeholder':
       return placeholderOperator;
     case 'generalize':
-      return generalizeOperator(settings.dictionaries);
+      return generalizeOperator(settings.dictionaries, { referenceYear: settings.referenceYear });
     case 'surrogate':
     case 'pseudonym': {
       const key = settings.key;
       if (key === undefined) throw new WardError('deid.key_required', `the ${name} operator needs a de-identification key`);
       return name === 'surrogate'
-        ? surrogateOperator({ key, patientId: settings.patientId ?? '', dictionaries: settings.dictionaries })
+        ? surrogateOperator({ key, patientId: settings.patientId ?? '', dictionaries: settings.dictionaries, referenceYear: settings.referenceYear })
         : pseudonymOperator({ key, ...(settings.onPseudonym ? { onPseudonym: settings.onPseudonym } : {}) });
     }
   }

@@ -15,6 +15,8 @@ import { surrogateOperator } from './surrogate-operator.js';
 
 const KEY = new Uint8Array(32).fill(42);
 const OTHER_KEY = new Uint8Array(32).fill(43);
+/** A fixed reference year: the engine reads no clock, so tests pin it. */
+const YEAR = 2026;
 const d = testDictionaries();
 const run = (text: string, op: Parameters<typeof anonymize>[2]): string => anonymize(text, analyze(text, d), op).text;
 
@@ -42,9 +44,39 @@ describe('generalize (164.514(b)(2)(i)(B),(C))', () => {
     ['09001', '000'], // military: no Census population at all
   ])('ZIP %s -> %s', (zip, want) => expect(generalizeZip(zip, d)).toBe(want));
   it('turns ages over 89 into 90+ and dates into years', () => {
-    expect(run('a 92-year-old seen April 12, 2023 and on 3/4, lives in Boston, MA 02139', generalizeOperator(d))).toBe(
+    expect(run('a 92-year-old seen April 12, 2023 and on 3/4, lives in Boston, MA 02139', generalizeOperator(d, { referenceYear: YEAR }))).toBe(
       'a 90+-year-old seen 2023 and on [DATE], lives in [LOCATION] 021',
     );
+  });
+  it.each([
+    ['DOB 03/04/1931 (age 93)', 2024, 'DOB [DATE] (age [AGE])'],
+    ['born March 4, 1934', 2024, 'born [DATE]'], // 90 years before: may be age 90
+    ['born March 4, 1935', 2024, 'born 1935'], // 89 years before: age 88 or 89, kept
+    ['seen 3/4/2023', 2024, 'seen 2023'],
+  ])('%s (reference %d) -> %s', (text, referenceYear, want) => {
+    const out = run(text, generalizeOperator(d, { referenceYear }));
+    expect(out.replace('90+', '[AGE]')).toBe(want);
+  });
+  it('without a reference date, measures from the current UTC year', () => {
+    expect(run('DOB 03/04/1931', generalizeOperator(d, { referenceYear: YEAR }))).toBe('DOB [DATE]');
+    expect(run(`seen 3/4/${YEAR - 1}`, generalizeOperator(d, { referenceYear: YEAR }))).toBe(`seen ${YEAR - 1}`);
+  });
+});
+
+describe('surrogate dates that may reveal an age over 89 (164.514(b)(2)(i)(C))', () => {
+  const op = (referenceYear?: number): ReturnType<typeof surrogateOperator> =>
+    surrogateOperator({ key: KEY, patientId: 'p-1', dictionaries: d, referenceYear: referenceYear ?? YEAR });
+  it.each([
+    ['DOB 03/04/1931', 2024],
+    ['born March 4, 1934', 2024],
+    ['DOB 1931-03-04', undefined],
+  ])('%s (reference %s) becomes [DATE]', (text, referenceYear) => {
+    expect(run(text, op(referenceYear))).toMatch(/^\w+ \[DATE\]$/);
+  });
+  it('a recent date is still shifted, not removed', () => {
+    const out = run('seen 3/4/2023', op(2024));
+    expect(out).toMatch(/^seen \d{1,2}\/\d{1,2}\/20\d\d$/);
+    expect(out).not.toBe('seen 3/4/2023');
   });
 });
 
@@ -57,20 +89,66 @@ describe('dates: parse, shift, keep the style', () => {
     ['Feb 27', 2, 'Feb 29'], // a date without a year is shifted within a leap year
     ['3/2', 1, '3/3'],
     ['March 2021', 31, 'April 2021'],
+    // Month-granular dates move by whole months (at least one), never stay put.
+    ['March 2024', 10, 'April 2024'],
+    ['March 2024', -10, 'February 2024'],
+    ['January 2024', -200, 'June 2023'],
+    ['03/2024', 5, '04/2024'],
+    ['December 2023', 1, 'January 2024'],
+    ['March', 364, 'February'], // eleven months at most: twelve would give March back
   ])('%s shifted %d days is %s', (text, days, want) => expect(shiftDate(text, days)).toBe(want));
   it('returns undefined for text that is not a date', () => expect(shiftDate('tomorrow', 3)).toBeUndefined());
   it('parses partial dates without inventing a year', () => expect(parseDate('March 4th')?.year).toBeUndefined());
 });
 
 describe('per-patient consistency (property)', () => {
-  it('the date shift is a non-zero offset within a year, stable per patient and key', () => {
+  it('the date shift is a non-zero offset under a year, stable per patient and key', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 20 }), (patient) => {
         const days = dateShiftDays(KEY, patient);
         expect(days).toBe(dateShiftDays(KEY, patient));
         expect(Math.abs(days)).toBeGreaterThanOrEqual(1);
-        expect(Math.abs(days)).toBeLessThanOrEqual(365);
+        expect(Math.abs(days)).toBeLessThanOrEqual(364); // never a whole year
       }),
+    );
+  });
+
+  const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+  const dateText = fc
+    .record({ y: fc.integer({ min: 1950, max: 2049 }), m: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 28 }), style: fc.integer({ min: 0, max: 8 }) })
+    .map(({ y, m, d: day, style }) => {
+      const mm = String(m).padStart(2, '0');
+      const name = MONTH_NAMES[m - 1] ?? 'March';
+      return [
+        `${y}-${mm}-${String(day).padStart(2, '0')}`,
+        `${m}/${day}/${y}`,
+        `${m}/${day}`,
+        `${name} ${y}`,
+        `${name.slice(0, 3)} ${day}, ${y}`,
+        `${mm}/${y}`,
+        name,
+        `${day} ${name} ${y}`,
+        `${name} ${day}`,
+      ][style] ?? name;
+    });
+
+  it('a shifted date never equals the original, for any patient key (property)', () => {
+    fc.assert(
+      fc.property(dateText, fc.string({ maxLength: 16 }), (text, patient) => {
+        const out = shiftDate(text, dateShiftDays(KEY, patient));
+        expect(out).toBeDefined();
+        expect(out).not.toBe(text);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a shifted date never equals the original, for any allowed shift (property)', () => {
+    fc.assert(
+      fc.property(dateText, fc.integer({ min: 1, max: 364 }), fc.boolean(), (text, days, back) => {
+        expect(shiftDate(text, back ? -days : days)).not.toBe(text);
+      }),
+      { numRuns: 1000 },
     );
   });
 
@@ -92,7 +170,7 @@ describe('per-patient consistency (property)', () => {
   it('surrogates are the same for the same patient and original, in any document', () => {
     fc.assert(
       fc.property(fc.constantFrom(...SYNTHETIC_NOTES), fc.string({ minLength: 1, maxLength: 10 }), (note, patient) => {
-        const op = (): ReturnType<typeof surrogateOperator> => surrogateOperator({ key: KEY, patientId: patient, dictionaries: d });
+        const op = (): ReturnType<typeof surrogateOperator> => surrogateOperator({ key: KEY, patientId: patient, dictionaries: d, referenceYear: YEAR });
         expect(run(note.text, op())).toBe(run(note.text, op()));
       }),
       { numRuns: 20 },
@@ -100,19 +178,19 @@ describe('per-patient consistency (property)', () => {
   });
 
   it('a name word maps to the same surrogate wherever it appears for one patient, differently for another', () => {
-    const op = surrogateOperator({ key: KEY, patientId: 'p-1', dictionaries: d });
+    const op = surrogateOperator({ key: KEY, patientId: 'p-1', dictionaries: d, referenceYear: YEAR });
     const a = run('Seen by Dr. Priya Raman today.', op);
     const b = run('Dear Dr. Raman,', op);
     const surname = /Dr\. \w+ (\w+)/.exec(a)?.[1];
     expect(surname).toBeDefined();
     expect(b).toBe(`Dear Dr. ${surname ?? ''},`);
-    const other = run('Seen by Dr. Priya Raman today.', surrogateOperator({ key: KEY, patientId: 'p-2', dictionaries: d }));
-    const otherKey = run('Seen by Dr. Priya Raman today.', surrogateOperator({ key: OTHER_KEY, patientId: 'p-1', dictionaries: d }));
+    const other = run('Seen by Dr. Priya Raman today.', surrogateOperator({ key: KEY, patientId: 'p-2', dictionaries: d, referenceYear: YEAR }));
+    const otherKey = run('Seen by Dr. Priya Raman today.', surrogateOperator({ key: OTHER_KEY, patientId: 'p-1', dictionaries: d, referenceYear: YEAR }));
     expect(new Set([a, other, otherKey]).size).toBe(3);
   });
 
   it('surrogate SSNs are never valid SSNs and contact details use reserved ranges', () => {
-    const out = run('SSN 512-44-8830, email c.ruiz47@example.com, IP 10.24.180.7', surrogateOperator({ key: KEY, patientId: 'p', dictionaries: d }));
+    const out = run('SSN 512-44-8830, email c.ruiz47@example.com, IP 10.24.180.7', surrogateOperator({ key: KEY, patientId: 'p', dictionaries: d, referenceYear: YEAR }));
     expect(out).toMatch(/SSN 9\d\d-\d\d-\d{4}/);
     expect(out).toMatch(/@example\.org/);
     expect(out).toMatch(/192\.0\.2\.\d+/);
@@ -123,8 +201,8 @@ describe('the output never contains a detected span', () => {
   const operators = {
     redact: () => redactOperator,
     placeholder: () => placeholderOperator,
-    generalize: () => generalizeOperator(d),
-    surrogate: () => surrogateOperator({ key: KEY, patientId: 'p', dictionaries: d }),
+    generalize: () => generalizeOperator(d, { referenceYear: YEAR }),
+    surrogate: () => surrogateOperator({ key: KEY, patientId: 'p', dictionaries: d, referenceYear: YEAR }),
     pseudonym: () => pseudonymOperator({ key: KEY }),
   };
   it.each(Object.entries(operators))('%s', (_name, make) => {

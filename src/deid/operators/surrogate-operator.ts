@@ -1,7 +1,7 @@
 import type { DeidDictionaries } from '../dictionaries.js';
 import { keyedHash, keyedIndex } from '../keyed-hash.js';
 import type { PhiType } from '../phi-type.js';
-import { dateShiftDays, shiftDate } from './date-shift.js';
+import { dateShiftDays, revealsAgeOver89, shiftDate, yearOf } from './date-shift.js';
 import { formatPreserving } from './format-preserving.js';
 import { generalizeZip } from './generalize-operator.js';
 import { normalizeOriginal, type Operator } from './operator.js';
@@ -12,6 +12,8 @@ export interface SurrogateOptions {
   /** Surrogates are consistent per patient: same key + patient + original = same surrogate. */
   readonly patientId: string;
   readonly dictionaries: DeidDictionaries;
+  /** The year ages are measured from (the note's date, or the current year at the edge). Passed in: the engine reads no clock. */
+  readonly referenceYear: number;
 }
 
 const TITLE_WORDS = /^(?:dr|mr|mrs|ms|miss|mx|prof|doctor|nurse)\.?$/i;
@@ -43,6 +45,14 @@ const FALLBACK_PLACE = ['riverton', 'fairview', 'lakeside', 'millbrook', 'oakdal
 export function surrogateOperator(options: SurrogateOptions): Operator {
   const { key, patientId, dictionaries: d } = options;
   const shift = dateShiftDays(key, patientId);
+  const referenceYear = options.referenceYear;
+  /** Safe Harbor (C): a date (before or after the shift) that may reveal an age over 89 is not kept. */
+  const surrogateDate = (original: string): string => {
+    if (revealsAgeOver89(yearOf(original), referenceYear)) return '[DATE]';
+    const shifted = shiftDate(original, shift);
+    if (shifted === undefined) return formatPreserving(key, original, patientId, 'DATE');
+    return revealsAgeOver89(yearOf(shifted), referenceYear) ? '[DATE]' : shifted;
+  };
   const h = (type: PhiType, original: string): string => keyedHash(key, 'deid.surrogate', patientId, type, normalizeOriginal(original)).toString('hex');
 
   const nameWord = (word: string): string => {
@@ -64,7 +74,7 @@ export function surrogateOperator(options: SurrogateOptions): Operator {
         case 'NAME':
           return original.replace(/[\p{L}\p{M}'’-]+\.?/gu, (w) => nameWord(w));
         case 'DATE':
-          return shiftDate(original, shift) ?? formatPreserving(key, original, patientId, type);
+          return surrogateDate(original);
         case 'AGE':
           return '90+';
         case 'LOCATION': {

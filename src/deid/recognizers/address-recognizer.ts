@@ -1,3 +1,5 @@
+import type { AnalysisContext } from '../analysis-context.js';
+import { LEX_COMMON, LEX_MEDICAL } from '../lexicon.js';
 import { before } from '../text-context.js';
 import { patternRecognizer } from './pattern-recognizer.js';
 import { STATE_CODES, STATE_NAMES } from './us-states.js';
@@ -19,7 +21,28 @@ const UNIT = String.raw`(?:,?\s{1,2}(?:Apt|APT|Apartment|Suite|Ste|STE|Unit|UNIT
 const DIRECTION = String.raw`(?:[NSEW]\.?|NE|NW|SE|SW|North|South|East|West)`;
 
 const STATE_BEFORE = new RegExp(String.raw`\b(?:${STATE_CODES}|${STATE_NAMES})\.?,?\s{1,2}$`);
-const ZIP_LABEL_BEFORE = /\b(?:zip|zip code|zipcode|postal code|postcode)\s{0,2}[:#]?\s{0,3}$/;
+/** "ZIP: 02115", "zip code is 02115", "Patient's ZIP is 03601", "postal code of 60614". */
+const ZIP_LABEL_BEFORE = /\b(?:zip|zip code|zipcode|postal code|postcode)(?:\s{1,2}(?:is|was|of|code))?\s{0,2}[:#]?\s{0,3}$/;
+/** Up to three capitalised (or all-capital) words, then an optional comma, right before a ZIP. */
+const WORDS_BEFORE_ZIP = /((?:[A-Z][A-Za-z'.-]{0,30}[ \t]){0,2}[A-Z][A-Za-z'.-]{0,30}),?[ \t]{1,2}$/;
+
+/**
+ * "Boston 02115", "Saint Paul, 55101": the words before the number are a Census Gazetteer place.
+ * A one-word place that is also an everyday or clinical word ("Room", "Normal") does not count.
+ */
+function cityBefore(text: string, at: number, context: AnalysisContext): boolean {
+  const m = WORDS_BEFORE_ZIP.exec(text.slice(Math.max(0, at - 64), at));
+  if (m?.[1] === undefined) return false;
+  const words = m[1].split(/[ \t]/);
+  const { places, lexicon } = context.dictionaries;
+  for (let n = Math.min(3, words.length); n >= 1; n -= 1) {
+    const key = words.slice(words.length - n).join(' ').replace(/\.$/, '').toLowerCase();
+    if (!places.has(key)) continue;
+    if (n === 1 && ((lexicon.get(key) ?? 0) & (LEX_COMMON | LEX_MEDICAL)) !== 0) continue;
+    return true;
+  }
+  return false;
+}
 
 export const addressRecognizer = patternRecognizer('address', [
   {
@@ -53,10 +76,11 @@ export const addressRecognizer = patternRecognizer('address', [
     type: 'LOCATION',
     confidence: 0.95,
     minDigitRun: 5,
-    validate: (m, text) => {
+    validate: (m, text, context) => {
       const ctx = text.slice(Math.max(0, m.index - 24), m.index);
       if (STATE_BEFORE.test(ctx)) return { confidence: 0.95, explanation: { contextWord: 'state' } };
-      if (ZIP_LABEL_BEFORE.test(before(text, m.index, 20))) return { confidence: 0.95, explanation: { contextWord: 'zip' } };
+      if (ZIP_LABEL_BEFORE.test(before(text, m.index, 28))) return { confidence: 0.95, explanation: { contextWord: 'zip' } };
+      if (cityBefore(text, m.index, context)) return { confidence: 0.9, explanation: { contextWord: 'city' } };
       return undefined;
     },
   },

@@ -16,9 +16,23 @@ describe('ageRecognizer (ages over 89, 164.514(b)(2)(i)(C))', () => {
     ['one hundred and three years old', 'one hundred and three'],
     ['a man in his 90s', '90s'],
     ['91 M with CHF', '91'],
+    // A sentence-final full stop must not block detection.
+    ['Age: 97.', '97'],
+    ['AGE: 92.', '92'],
+    ['Aged 91.', '91'],
+    ['age 104.', '104'],
+    ['He is 95.', '95'],
+    ['The patient was 93 when admitted', '93'],
+    ['she is now 96', '96'],
+    // Ages in words after a label or cue.
+    ['she turned ninety-one last week', 'ninety-one'],
+    ['Age: ninety-two', 'ninety-two'],
+    ['He is ninety-four.', 'ninety-four'],
   ])('finds %s', (text, want) => expect(ages(text)).toContain(want));
 
-  it.each(['a 89-year-old man', '65 yo M', 'HR 96, RR 18', 'ninety minutes', 'aged 45', '92 mg', 'in the 1990s', 'room 95'])('ignores %s', (text) =>
+  it.each(['a 89-year-old man', '65 yo M', 'HR 96, RR 18', 'ninety minutes', 'aged 45', '92 mg', 'in the 1990s', 'room 95',
+    'Age: 97.5 percentile', 'age 89.', 'He is 95% adherent', 'She was 96 kg', 'he is 98.6 F', 'he was ninety minutes late',
+    'Age: ninety minutes', 'it is 95.', 'SpO2 was 97.', 'Aged 45.', 'He is 65.'])('ignores %s', (text) =>
     expect(ages(text)).toEqual([]),
   );
 

@@ -1,4 +1,4 @@
-import { before } from '../text-context.js';
+import { after, before } from '../text-context.js';
 import { patternRecognizer, type PatternVerdict } from './pattern-recognizer.js';
 
 /**
@@ -30,6 +30,13 @@ export function wordsToNumber(words: string): number | undefined {
   return total;
 }
 
+/** A label just before an age (the window is lower-cased by `before`). */
+const AGE_LABEL_BEFORE = /\b(?:age|aged|ages|turned|turns|turning|now)\s{0,3}:?\s{0,3}$/;
+/** "he is", "she was", "patient is", "pt was": a weaker cue, ages 90-125 only. */
+const PERSON_IS_BEFORE = /\b(?:he|she|patient|pt\.?)\s{1,2}(?:is|was)\s{1,2}(?:now\s{1,2})?$/;
+/** A measurement unit after the number: "is 95%", "was 96 kg" are not ages. */
+const UNIT_AFTER = /^\s{0,2}(?:%|percent|kg|lbs?|pounds?|mm|cm|in\b|inches|°|deg|degrees|bpm|mg|ml|units?|\/|-\d|minutes?|min\b|seconds?|sec\b|hours?|hrs?\b|days?|weeks?|months?|f\b|c\b)/;
+
 const WORD_AGE = String.raw`(?:ninety(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?|(?:one\s)?hundred(?:\s(?:and\s)?(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen))?)`;
 
 export const ageRecognizer = patternRecognizer('age', [
@@ -43,18 +50,38 @@ export const ageRecognizer = patternRecognizer('age', [
     validate: (m) => over89(Number(m[0])),
   },
   {
-    // age 93 · aged 95 · Age: 91 · 94M · 96 F (age-sex shorthand)
+    // age 93 · aged 95 · Age: 91 · AGE: 92. · 94M · 96 F (age-sex shorthand). A sentence-final
+    // full stop ends the number ("Age: 97."); a decimal ("96.5") does not.
     name: 'age_labelled',
-    regex: /(?<![\w.])\d{2,3}(?![\w.])|(?<![\w.])\d{2,3}(?=\s?(?:M|F|yo[MF])\b)/g,
+    regex: /(?<![\w.])\d{2,3}(?![\w]|\.\d)|(?<![\w.])\d{2,3}(?=\s?(?:M|F|yo[MF])\b)/g,
     type: 'AGE',
     confidence: 0.85,
     minDigitRun: 2,
     validate: (m, text) => {
       const n = Number(m[0]);
       if (n < 90 || n > 125) return undefined;
-      const labelled = /\b(?:age|aged|ages|turned|turns|turning|now)\s{0,3}:?\s{0,3}$/.test(before(text, m.index, 12));
+      const labelled = AGE_LABEL_BEFORE.test(before(text, m.index, 12));
       const sexAfter = /^\s?(?:M|F|yo[MF])\b/.test(text.slice(m.index + m[0].length, m.index + m[0].length + 5));
-      return labelled || sexAfter ? over89(n) : undefined;
+      if (labelled || sexAfter) return over89(n);
+      // Weaker cue: "he is 95", "patient was 97" (not "is 95%", "was 96 kg", "is 98 F" read above).
+      if (PERSON_IS_BEFORE.test(before(text, m.index, 16)) && !UNIT_AFTER.test(after(text, m.index + m[0].length, 12))) {
+        return { confidence: 0.7, explanation: { validation: 'passed', contextWord: 'is' } };
+      }
+      return undefined;
+    },
+  },
+  {
+    // "Age: ninety-two", "turned ninety-one": an age in words after a label, no unit needed.
+    name: 'age_words_labelled',
+    regex: new RegExp(String.raw`\b${WORD_AGE}\b`, 'gi'),
+    type: 'AGE',
+    confidence: 0.85,
+    validate: (m, text) => {
+      const n = wordsToNumber(m[0]);
+      if (n === undefined) return undefined;
+      if (UNIT_AFTER.test(after(text, m.index + m[0].length, 12))) return undefined;
+      const cue = AGE_LABEL_BEFORE.test(before(text, m.index, 12)) || PERSON_IS_BEFORE.test(before(text, m.index, 16));
+      return cue ? over89(n) : undefined;
     },
   },
   {

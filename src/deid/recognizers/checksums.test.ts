@@ -54,6 +54,12 @@ describe('checksums and ranges', () => {
   ])('IPv4 %s -> %s', (ip, ok) => expect(isIpv4(ip)).toBe(ok));
 
   it.each([
+    ['192.168.001.010', true],
+    ['192.168.01.10', false], // padded, but not to three digits
+    ['192.168.001.256', false],
+  ])('zero-padded IPv4 %s -> %s', (ip, ok) => expect(isIpv4(ip, { zeroPadded: true })).toBe(ok));
+
+  it.each([
     ['2001:db8::1', true],
     ['fe80::1ff:fe23:4567:890a', true],
     ['::ffff:192.0.2.1', true],

@@ -27,8 +27,17 @@ describe('ipRecognizer', () => {
     ['from 10.24.180.7 at login', '10.24.180.7'],
     ['gw fe80::1ff:fe23:4567:890a,', 'fe80::1ff:fe23:4567:890a'],
     ['v6 2001:db8::42 seen', '2001:db8::42'],
+    // A sentence-final full stop must not block detection.
+    ['client=2001:db8::ff00:42:8329.', '2001:db8::ff00:42:8329'],
+    ['Login from 2001:db8::1.', '2001:db8::1'],
+    ['Login from 2001:db8::1... then', '2001:db8::1'],
+    ['from 10.24.180.7.', '10.24.180.7'],
+    // Zero-padded octets, as some logs print them.
+    ['192.168.001.010', '192.168.001.010'],
+    ['host 010.000.000.001 seen', '010.000.000.001'],
   ])('finds %s', (text, want) => expect(detectWith(ipRecognizer, text)).toEqual([{ text: want, type: 'IP' }]));
-  it.each(['version 1.2.3 released', 'at 10:30:45 pm', 'value 300.1.1.1', 'score 3.4.5.6.7'])('ignores %s', (text) => expect(detectWith(ipRecognizer, text)).toEqual([]));
+  it.each(['version 1.2.3 released', 'at 10:30:45 pm', 'value 300.1.1.1', 'score 3.4.5.6.7',
+    'at 10:30:45.', 'v 01.02.03.04', 'octet 192.168.001.256', 'at 12:30.', 'verse John 3:16.'])('ignores %s', (text) => expect(detectWith(ipRecognizer, text)).toEqual([]));
 });
 
 describe('phoneRecognizer', () => {

@@ -18,8 +18,14 @@ describe('ssnRecognizer', () => {
     // Impossible SSNs keep being masked, typed as some other identifier.
     ['id 666-12-3456', '666-12-3456', 'OTHER_ID'],
     ['id 123-45-0000', '123-45-0000', 'OTHER_ID'],
+    // The last four digits, named as such.
+    ['SSN last 4: 6789', '6789', 'SSN'],
+    ['last four of SSN 6789', '6789', 'SSN'],
+    ['last 4 digits of her social security number is 6789.', '6789', 'SSN'],
+    ['SS# (last 4) 6789', '6789', 'SSN'],
   ])('%s', (text, want, type) => expect(detectWith(ssnRecognizer, text)).toEqual([{ text: want, type }]));
-  it.each(['platelets 512448830 seen', '512-448-830', 'phone 512-448-8830'])('ignores %s', (text) => expect(detectWith(ssnRecognizer, text)).toEqual([]));
+  it.each(['platelets 512448830 seen', '512-448-830', 'phone 512-448-8830',
+    'SSN last 4 verified in 2019 visit', 'last 4 of phone 6789', 'SSN last 4: 67890', 'last four weeks 2019', 'SSN on file; last 4 days 1200 mL'])('ignores %s', (text) => expect(detectWith(ssnRecognizer, text)).toEqual([]));
 });
 
 describe('npiRecognizer', () => {

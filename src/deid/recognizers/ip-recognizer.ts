@@ -1,8 +1,18 @@
 import { patternRecognizer } from './pattern-recognizer.js';
 
-export function isIpv4(candidate: string): boolean {
+/**
+ * Dotted-quad IPv4, each octet 0-255. Strict form by default (no leading zeros); with
+ * `zeroPadded`, an octet padded to three digits ("192.168.001.010", as some logs print it)
+ * also counts, for detection (recall first). "01.2.3.4" is refused either way.
+ */
+export function isIpv4(candidate: string, options: { readonly zeroPadded?: boolean } = {}): boolean {
   const parts = candidate.split('.');
-  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255 && !(p.length > 1 && p.startsWith('0')));
+  return (
+    parts.length === 4 &&
+    parts.every(
+      (p) => /^\d{1,3}$/.test(p) && Number(p) <= 255 && !(p.length > 1 && p.startsWith('0') && !(options.zeroPadded === true && p.length === 3)),
+    )
+  );
 }
 
 /** RFC 4291 text forms: eight groups, or fewer with one "::"; an IPv4 tail counts as two groups. */
@@ -29,7 +39,7 @@ export const ipRecognizer = patternRecognizer('ip', [
     confidence: 0.9,
     requiredChars: '.',
     minDigits: 4,
-    validate: (m) => (isIpv4(m[0]) ? { confidence: 0.9, explanation: { validation: 'passed' } } : undefined),
+    validate: (m) => (isIpv4(m[0], { zeroPadded: true }) ? { confidence: 0.9, explanation: { validation: 'passed' } } : undefined),
   },
   {
     name: 'ipv6',
@@ -38,9 +48,13 @@ export const ipRecognizer = patternRecognizer('ip', [
     regex: /(?<![\w:.])[0-9A-Fa-f:][0-9A-Fa-f:.]{1,44}(?![\w:.])/g,
     type: 'IP',
     confidence: 0.9,
-    validate: (m) =>
-      m[0].includes(':') && (m[0].match(/:/g) ?? []).length >= 2 && isIpv6(m[0])
-        ? { confidence: 0.9, explanation: { validation: 'passed' } }
-        : undefined,
+    validate: (m) => {
+      // The class includes "." (for an IPv4 tail), so a sentence-final full stop is swallowed:
+      // "Login from 2001:db8::1." -> validate and report the address without it.
+      const candidate = m[0].replace(/\.+$/, '');
+      return candidate.includes(':') && (candidate.match(/:/g) ?? []).length >= 2 && isIpv6(candidate)
+        ? { confidence: 0.9, relEnd: candidate.length, explanation: { validation: 'passed' } }
+        : undefined;
+    },
   },
 ]);

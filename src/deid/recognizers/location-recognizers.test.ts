@@ -17,9 +17,20 @@ describe('addressRecognizer (164.514(b)(2)(i)(B))', () => {
     ['from Kenai Peninsula Borough', 'Kenai Peninsula Borough'],
     ['2210 pine hollow drive', '2210 pine hollow drive'],
     ['Fairbanks, AK 99701', 'Fairbanks'],
+    // A ZIP after a label with a verb, or after a Gazetteer city with no state.
+    ["Patient's ZIP is 03601", '03601'],
+    ['zip code is 02115.', '02115'],
+    ['postal code of 60614', '60614'],
+    ['lives in Boston 02115', '02115'],
+    ['Chicago 60614', '60614'],
+    ['Chicago, 60614-1234', '60614-1234'],
+    ['San Antonio 78205 area', '78205'],
+    ['BOSTON 02115', '02115'],
   ])('finds %s', (text, want) => expect(texts(addressRecognizer, text)).toContain(want));
 
-  it.each(['seen 2 weeks ago by Dr Lee', 'WBC 12000 cells', 'given 5 mg daily', 'code 55109 billed', 'walked 200 feet'])('ignores %s', (text) =>
+  it.each(['seen 2 weeks ago by Dr Lee', 'WBC 12000 cells', 'given 5 mg daily', 'code 55109 billed', 'walked 200 feet',
+    'Room 10234', 'Bed 12345', 'glucose 10234 mg/dL', 'BP 140/90', 'in 2019 and 2020', 'given 5 mg', 'Lab 12345 pending',
+    'zip line 12345', 'Normal 12345', 'Boston 2115', 'Boston 021150'])('ignores %s', (text) =>
     expect(texts(addressRecognizer, text)).toEqual([]),
   );
 });

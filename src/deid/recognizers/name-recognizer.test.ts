@@ -11,8 +11,7 @@ describe('nameRecognizer (164.514(b)(2)(i)(A))', () => {
     ['PATIENT: MARGARET O\'CONNELL-REYES', "MARGARET O'CONNELL-REYES"],
     ['pt jane doe resting', 'jane doe'],
     ['dr nguyen at bedside', 'dr nguyen'],
-    ['Patient Name: Ruiz, Carmen', 'Carmen'],
-    ['Patient Name: Ruiz, Carmen', 'Ruiz'],
+    ['Patient Name: Ruiz, Carmen', 'Ruiz, Carmen'], // "Last, First": one span
     ['SMITH, JOHN admitted', 'SMITH, JOHN'],
     ['like Anna S., treated', 'Anna S.'],
     ['Jack B. was admitted', 'Jack B.'],
@@ -27,12 +26,36 @@ describe('nameRecognizer (164.514(b)(2)(i)(A))', () => {
     ['Thomas A. Bergström, DOB', 'Thomas A. Bergström'],
     ['seen by Dr. Ludwig van der Berg today', 'Dr. Ludwig van der Berg'],
     ['consulted Dr. Jean-Luc Picard', 'Dr. Jean-Luc Picard'],
+    // After a relationship word, a dictionary first name is a name even lower case or everyday.
+    ['Daughter hope called', 'hope'],
+    ['wife rose visited', 'rose'],
+    ['Son will visit', 'will'],
+    ['Wife is ana.', 'ana'],
+    ['husband named Mark arrived', 'Mark'],
+    ['spouse: grace', 'grace'],
+    // Authorship and copy cues.
+    ['Note by Zbigniew Kelso', 'Zbigniew Kelso'],
+    ['Signed electronically by Zbigniew Kelso', 'Zbigniew Kelso'],
+    ['Authored by Zbigniew Kelso', 'Zbigniew Kelso'],
+    ['Written by Zbigniew Okonkwo', 'Zbigniew Okonkwo'],
+    ['Dictated by Zbigniew Okonkwo', 'Zbigniew Okonkwo'],
+    ['cc: Zbigniew Okonkwo', 'Zbigniew Okonkwo'],
+    // "Last, First" in capitals, with or without a cue.
+    ['KOWALCZYK, STANISLAW', 'KOWALCZYK, STANISLAW'],
+    ['Patient: KOWALCZYK, STANISLAW', 'KOWALCZYK, STANISLAW'],
+    ['Name: KOWALCZYK, STANISLAW J', 'KOWALCZYK, STANISLAW J'],
+    // A lower-case initial and surname after a strong cue.
+    ['Cc: j. morales', 'j. morales'],
+    ['signed by: r. okafor', 'r. okafor'],
   ])('finds %s', (text, want) => expect(names(text)).toContain(want));
 
   it.each([
     ['Pt Maria Garcia DOB 1930-02-11', 'Maria Garcia'],
     ['seen by Jane Doe MD today', 'Jane Doe'],
     ['Patient: Omar Haddad MRN 4471', 'Omar Haddad'],
+    ['PATIENT: SMITH, DOB 1/2/33', 'SMITH'],
+    ['Dr. Smith, Cardiology', 'Dr. Smith'],
+    ['Son will visit', 'will'],
   ])('stops %s before a label or abbreviation in capitals', (text, want) => expect(names(text)).toEqual([want]));
 
   it.each([
@@ -50,6 +73,14 @@ describe('nameRecognizer (164.514(b)(2)(i)(A))', () => {
     'Normal sinus rhythm',
     'Bell palsy resolved',
     'Down syndrome screening',
+    // Near misses of the relationship, "Last, First" and lower-case initial rules.
+    'Mother is deceased',
+    'mother is well',
+    'wife has dementia',
+    'daughter states she is fine',
+    'Father died of MI',
+    'took p.o. meds',
+    'e. coli in urine',
   ])('ignores %s', (text) => expect(names(text)).toEqual([]));
 });
 

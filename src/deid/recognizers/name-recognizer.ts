@@ -4,6 +4,7 @@ import type { DeidDictionaries } from '../dictionaries.js';
 import type { Recognizer } from '../recognizer.js';
 import type { Token } from '../tokenize.js';
 import {
+  FAMILY_CUE_WORDS,
   NAME_CUES,
   NAME_CUE_WORDS,
   TITLES,
@@ -33,7 +34,7 @@ const SURNAME_MAX_RANK = 40_000;
 const FUNCTION_WORDS: ReadonlySet<string> = new Set(
   `a an and or of in on at to for with from by is was are were be been he she they his her their this that these
   those it its the as but if then than so no not nor yes we you i me my our your who whom which what when where why
-  how all any each per via patient pt re cc attn fwd`
+  how all any each per via patient pt re cc attn fwd him them us hers himself herself`
     .split(/\s+/)
     .filter((w) => w.length > 0),
 );
@@ -47,7 +48,30 @@ function gap(text: string, a: Token, b: Token): string {
 function adjacent(text: string, a: Token, b: Token): boolean {
   const g = gap(text, a, b);
   if (/^[ \t]{1,2}$/.test(g)) return true;
-  return /^\.[ \t]{0,2}$/.test(g) && (isInitial(a) || TITLES.has(a.key));
+  return /^\.[ \t]{0,2}$/.test(g) && (isInitial(a) || TITLES.has(a.key) || isLowerInitial(a));
+}
+
+/** "j" of "j. morales": a lower-case letter written as an initial (seeds only after a strong cue). */
+function isLowerInitial(t: Token): boolean {
+  return t.text.length === 1 && t.isWord && !t.capitalized && /^[a-z]$/.test(t.text);
+}
+
+const STRONG_CUE = /[:,]|by|dear|sincerely|regards|name|signed|thanks/i;
+
+/**
+ * "Daughter hope", "wife rose", "Son will visit", "Wife is ana", "brother-in-law: Bob": the word
+ * right after a relationship word (optionally after "is"/"named"/"called").
+ */
+function familyCueBefore(text: string, tokens: readonly Token[], i: number): boolean {
+  const t = tokens[i];
+  const p = tokens[i - 1];
+  if (t === undefined || p === undefined) return false;
+  if ((p.key === 'is' || p.key === 'named' || p.key === 'called') && /^[ \t]{1,2}$/.test(gap(text, p, t))) {
+    const pp = tokens[i - 2];
+    if (pp === undefined || !/^[ \t]{1,2}$/.test(gap(text, pp, p))) return false;
+    return FAMILY_CUE_WORDS.has(pp.key);
+  }
+  return FAMILY_CUE_WORDS.has(p.key) && /^[ \t]{0,2}[:,-]?[ \t]{1,3}$/.test(gap(text, p, t));
 }
 
 function isTitleToken(text: string, t: Token): boolean {
@@ -84,14 +108,28 @@ function seedAt(ctx: AnalysisContext, i: number): Seed | undefined {
   if (prev !== undefined && isTitleToken(text, prev) && adjacent(text, prev, t) && (nameShaped || dictionaryHit(t, d))) {
     return { confidence: 0.95, pattern: 'title', strong: true };
   }
+  // Recall first: after a relationship word, a first name is a name even when it is an everyday
+  // word in lower case ("Daughter hope", "Son will visit"); a surname only when it is not one
+  // ("mother is well", "daughter states" stay).
+  if ((isFirstName(t, d) || (surnameRank(t, d) !== undefined && (t.capitalized || !isAmbiguous(t, d)))) && !(t.allCaps && t.text.length < ACRONYM_CAPS_MIN) && familyCueBefore(text, tokens, i) && !eponymUse(text, tokens, i)) {
+    return { confidence: 0.8, pattern: 'family_cue', strong: false };
+  }
   const cueWordBefore = prev !== undefined && NAME_CUE_WORDS.has(prev.key);
+  // "Cc: j. morales": a lower-case initial and a known surname after a strong cue.
+  if (cueWordBefore && isLowerInitial(t) && text.charAt(t.end) === '.') {
+    const next = tokens[i + 1];
+    const cue = NAME_CUES.exec(lineBefore(text, t.start));
+    if (cue !== null && STRONG_CUE.test(cue[0]) && next !== undefined && adjacent(text, t, next) && dictionaryHit(next, d)) {
+      return { confidence: 0.8, pattern: 'cue', strong: true };
+    }
+  }
   // A lower-case word seeds only as a first name, or after a cue: "pt john smith", "son ed".
   // (Checked in this order so most lower-case words cost one look-up, not two.)
   if (!nameShaped && !isFirstName(t, d) && !(cueWordBefore && surnameRank(t, d) !== undefined)) return undefined;
   if (eponymUse(text, tokens, i)) return undefined;
   const cue = cueWordBefore ? NAME_CUES.exec(lineBefore(text, t.start)) : null;
   if (cue !== null && !isTitleToken(text, t)) {
-    const strongCue = /[:,]|by|dear|sincerely|regards|name|signed|thanks/i.test(cue[0]);
+    const strongCue = STRONG_CUE.test(cue[0]);
     if (strongCue && initialHere(text, tokens, i)) return { confidence: 0.8, pattern: 'cue', strong: true };
     if (dictionaryHit(t, d) && (t.capitalized || !isAmbiguous(t, d))) {
       return { confidence: 0.85, pattern: 'cue', strong: strongCue };
@@ -155,6 +193,27 @@ function canExtend(ctx: AnalysisContext, k: number, seed: Seed): boolean {
   return cur !== undefined && !cur.capitalized && dictionaryHit(n, d) && !isAmbiguous(n, d);
 }
 
+/**
+ * "KOWALCZYK, STANISLAW", "Patient: Kowalczyk, Stanislaw J.": the first name after a surname and
+ * a comma, written in the same case, when it is a first name or the seed has context behind it.
+ * A clinical or everyday word ("Smith, Hypertension") or a short capitals label ("DOB") never joins.
+ */
+function lastFirstAfter(ctx: AnalysisContext, i: number, last: number, seed: Seed): number {
+  const { text, tokens, dictionaries: d } = ctx;
+  const cur = tokens[last];
+  const n = tokens[last + 1];
+  if (cur === undefined || n === undefined || !cur.capitalized || !n.capitalized || !n.isWord) return last;
+  if (!/^,[ \t]{1,2}$/.test(gap(text, cur, n)) || cur.allCaps !== n.allCaps || n.text.length < 2) return last;
+  if (FUNCTION_WORDS.has(n.key) || TITLES.has(n.key) || isAmbiguous(n, d) || (n.allCaps && n.text.length <= ACRONYM_CAPS_MIN)) return last;
+  const knownSurname = last === i && surnameRank(cur, d) !== undefined;
+  if (!(isFirstName(n, d) || (cur.allCaps && (seed.strong || knownSurname)))) return last;
+  let end = last + 1;
+  // An initial after the first name: "KOWALCZYK, STANISLAW J".
+  const m = tokens[end + 1];
+  if (m !== undefined && adjacent(text, n, m) && initialHere(text, tokens, end + 1)) end += 1;
+  return end;
+}
+
 function grow(ctx: AnalysisContext, i: number, seed: Seed, used: Uint8Array): { first: number; last: number } {
   const { text, tokens, dictionaries: d } = ctx;
   let last = i;
@@ -177,9 +236,11 @@ function grow(ctx: AnalysisContext, i: number, seed: Seed, used: Uint8Array): { 
     if (!canExtend(ctx, last + 1, seed)) break;
     last += 1;
   }
+  last = lastFirstAfter(ctx, i, last, seed);
   let first = i;
   const p = tokens[i - 1];
-  if (p !== undefined && used[i - 1] === 0 && p.capitalized && !FUNCTION_WORDS.has(p.key) && !isTitleToken(text, p)) {
+  // "Son will": the relationship word before a family-cue seed is not part of the name.
+  if (seed.pattern !== 'family_cue' && p !== undefined && used[i - 1] === 0 && p.capitalized && !FUNCTION_WORDS.has(p.key) && !isTitleToken(text, p)) {
     const g = gap(text, p, tokens[i] ?? p);
     // "Will Smith" (everyday first name before a surname) and "Smith, John" (Last, First).
     if (/^[ \t]{1,2}$/.test(g) && isFirstName(p, d)) first = i - 1;

@@ -10,7 +10,18 @@ export const TITLES: ReadonlySet<string> = new Set([
 
 /** Words after which the next capitalised words are a person's name. */
 export const NAME_CUES =
-  /(?:\b(?:patient|pt|name|patient name|pt name|attending|physician|provider|pcp|referring(?: physician| provider| md)?|surgeon|resident|fellow|intern|nurse|rn|np|cna|therapist|pharmacist|signed(?: by)?|electronically signed by|dictated by|transcribed by|cosigned by|seen by|referred by|referred to|reviewed by|cc|dear|sincerely|regards|respectfully|thanks|thank you|contact|emergency contact|next of kin|nok|mother|mom|father|dad|spouse|wife|husband|son|daughter|sister|brother|partner|guardian|caregiver|friend|neighbor|neighbour|aunt|uncle|niece|nephew|grandson|granddaughter|grandmother|grandfather|cousin|named|called|guarantor|subscriber|insured|policyholder|member|from|to|attn|attention|interpreter|chaplain|sw|social worker|case manager|witness|informant|hi|hello)\b\s{0,3}[:,-]?\s{0,3})$/i;
+  /(?:\b(?:patient|pt|name|patient name|pt name|attending|physician|provider|pcp|referring(?: physician| provider| md)?|surgeon|resident|fellow|intern|nurse|rn|np|cna|therapist|pharmacist|signed(?: by)?|electronically signed by|signed electronically by|note by|authored by|written by|dictated by|transcribed by|cosigned by|seen by|referred by|referred to|reviewed by|cc|dear|sincerely|regards|respectfully|thanks|thank you|contact|emergency contact|next of kin|nok|mother|mom|father|dad|spouse|wife|husband|son|daughter|sister|brother|partner|guardian|caregiver|friend|neighbor|neighbour|aunt|uncle|niece|nephew|grandson|granddaughter|grandmother|grandfather|cousin|named|called|guarantor|subscriber|insured|policyholder|member|from|to|attn|attention|interpreter|chaplain|sw|social worker|case manager|witness|informant|hi|hello)\b\s{0,3}[:,-]?\s{0,3})$/i;
+
+/**
+ * Relationship words after which a dictionary name is a name even when it is an everyday word
+ * or lower case ("Daughter hope", "wife rose", "Wife is ana", "son-in-law Will").
+ */
+export const FAMILY_CUE_WORDS: ReadonlySet<string> = new Set(
+  `wife husband daughter son son-in-law daughter-in-law mother father mother-in-law father-in-law sister brother
+  sister-in-law brother-in-law spouse partner fiance fiancee grandson granddaughter stepson stepdaughter mom dad`
+    .split(/\s+/)
+    .filter((w) => w.length > 0),
+);
 
 /** Every word of NAME_CUES: a cheap gate, so the cue pattern runs only after one of them. */
 export const NAME_CUE_WORDS: ReadonlySet<string> = new Set(NAME_CUES.source.match(/[a-z]+/g) ?? []);

@@ -37,8 +37,11 @@ export interface Pattern {
   readonly gate?: (features: TextFeatures) => boolean;
   /** A further test (a substring) that must hold for the pattern to match at all, after the gates. */
   readonly prefilter?: (text: string) => boolean;
-  /** Returns undefined to reject the match; otherwise the (possibly adjusted) verdict. */
-  readonly validate?: (match: RegExpExecArray, text: string) => PatternVerdict | undefined;
+  /**
+   * Returns undefined to reject the match; otherwise the (possibly adjusted) verdict. The
+   * analysis context is there for dictionary look-ups (a city before a ZIP).
+   */
+  readonly validate?: (match: RegExpExecArray, text: string, context: AnalysisContext) => PatternVerdict | undefined;
 }
 
 /** True when the pattern may match: its cheap gates pass. */
@@ -70,7 +73,7 @@ export function patternRecognizer(name: string, patterns: readonly Pattern[]): R
             continue;
           }
           const verdict: PatternVerdict | undefined = p.validate
-            ? p.validate(m, context.text)
+            ? p.validate(m, context.text, context)
             : { confidence: p.confidence };
           if (verdict === undefined) continue;
           const start = m.index + (verdict.relStart ?? 0);

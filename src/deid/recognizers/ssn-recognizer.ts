@@ -18,6 +18,13 @@ export function isValidSsn(digits: string): boolean {
  * digits after an SSN context word, range-validated; masked forms ("XXX-XX-1234") still carry the
  * last four digits, an identifier in their own right.
  */
+const SSN_WORD = String.raw`(?:ssn|social security(?:\s{1,2}(?:number|no\.?|#))?|soc\.?\s?sec\.?|ss\s?#)`;
+const LAST_FOUR = String.raw`(?:last|final)\s{1,2}(?:4|four)(?:\s{1,2}digits)?`;
+/** "SSN last 4: 6789", "last four of SSN 6789", "last 4 digits of her social security number is 6789". */
+const SSN_LAST_FOUR_BEFORE = new RegExp(
+  String.raw`(?:${SSN_WORD}\s{0,2}[:#(-]?\s{0,2}(?:\(\s?)?${LAST_FOUR}|${LAST_FOUR}\s{1,2}of\s{1,2}(?:(?:the|his|her|their|pt'?s|patient'?s)\s{1,2})?${SSN_WORD})\s{0,2}\)?\s{0,2}(?:[:#=-]|is|was)?\s{0,3}$`,
+);
+
 export const ssnRecognizer = patternRecognizer('ssn', [
   {
     name: 'ssn_separated',
@@ -44,6 +51,16 @@ export const ssnRecognizer = patternRecognizer('ssn', [
       SSN_CONTEXT.test(before(text, m.index, 24))
         ? { confidence: 0.9, explanation: { validation: isValidSsn(m[0]) ? 'passed' : 'failed' } }
         : undefined,
+  },
+  {
+    // The last four digits alone, named as such: still part of the SSN (G).
+    name: 'ssn_last_four',
+    regex: /(?<![\w-])\d{4}(?![\w]|[-./]\d)/g,
+    type: 'SSN',
+    confidence: 0.85,
+    minDigitRun: 4,
+    validate: (m, text) =>
+      SSN_LAST_FOUR_BEFORE.test(before(text, m.index, 48)) ? { confidence: 0.85, explanation: { contextWord: 'last four' } } : undefined,
   },
   {
     name: 'ssn_masked',
