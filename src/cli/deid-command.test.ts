@@ -129,6 +129,10 @@ describe('ward deid FILE | stdin', () => {
     expect(a.out).toBe(b.out);
     expect(a.out).not.toContain('Smith');
     expect(a.out).not.toContain('00482113');
+    // One document with no patient would share a date shift with every other such document.
+    const noPatient = await run(['deid', '--operator', 'surrogate'], TEXT_A, env);
+    expect((noPatient.error as CliExit).message).toMatch(/needs --patient/);
+    expect(noPatient.out).toBe('');
   });
 
   it.each(['0.61', '0.7', '0.95', '1'])('refuses --min-confidence %s (it would switch redaction off) in one line', async (value) => {

@@ -232,6 +232,11 @@ async function runSingle(file: string | undefined, opts: DeidOptions, deps: Deid
       throw new CliExit(2, 'cannot read the input file');
     }
   }
+  // Surrogates and date shifts are per patient: without one, every document would share one
+  // shift, and a single known date would reveal it for all of them.
+  if (opts.operator === 'surrogate' && opts.patient === undefined) {
+    throw new CliExit(2, '--operator surrogate needs --patient ID for a single document (shifts are per patient)');
+  }
   let result: ReturnType<Converter>;
   try {
     result = convert(text, opts.patient ?? '');
