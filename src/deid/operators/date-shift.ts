@@ -59,3 +59,15 @@ export function revealsAgeOver89(year: number | undefined, referenceYear: number
 export function yearOf(text: string): number | undefined {
   return parseDate(text)?.year;
 }
+
+/**
+ * The year of a detected date, reading a 2-digit year after a birth cue (the date recognizer
+ * records it as context word "dob") as the past century when the default (19xx for 51-99, 20xx
+ * for 00-50) would put the birth after the reference year: "DOB 3/4/31" is 1931, not 2031.
+ */
+export function yearOfDetected(original: string, contextWord: string | undefined, referenceYear: number): number | undefined {
+  const parsed = parseDate(original);
+  if (parsed?.year === undefined) return undefined;
+  const birth = contextWord !== undefined && /^(?:dob|born|birth)$/.test(contextWord);
+  return birth && parsed.style.yearDigits === 2 && parsed.year > referenceYear ? parsed.year - 100 : parsed.year;
+}

@@ -1,6 +1,6 @@
 import type { DeidDictionaries } from '../dictionaries.js';
 import type { Operator } from './operator.js';
-import { revealsAgeOver89, yearOf } from './date-shift.js';
+import { revealsAgeOver89, yearOfDetected } from './date-shift.js';
 
 /**
  * Safe Harbor generalizations, 45 CFR 164.514(b)(2)(i):
@@ -8,7 +8,8 @@ import { revealsAgeOver89, yearOf } from './date-shift.js';
  *      people or fewer (or has no Census population at all);
  *  (C) an age over 89 becomes "90+"; a date becomes its year (a date without a year is removed),
  *      except a date more than 89 years before the reference year: its year could reveal an
- *      age over 89 ("DOB 03/04/1931"), so it becomes "[DATE]".
+ *      age over 89 ("DOB 03/04/1931"), so it becomes "[DATE]". A 2-digit year after a birth cue
+ *      is a past year ("DOB 3/4/31" is 1931, so "[DATE]", never "2031").
  * Everything else is redacted to its type.
  */
 const ZIP = /^(\d{3})\d{2}(?:-\d{4})?$/;
@@ -38,7 +39,7 @@ export function generalizeOperator(dictionaries: DeidDictionaries, options: Gene
         case 'AGE':
           return '90+';
         case 'DATE': {
-          const year = yearOf(original);
+          const year = yearOfDetected(original, detection.explanation.contextWord, referenceYear);
           return year === undefined || revealsAgeOver89(year, referenceYear) ? '[DATE]' : String(year);
         }
         default:

@@ -61,6 +61,17 @@ describe('generalize (164.514(b)(2)(i)(B),(C))', () => {
     expect(run('DOB 03/04/1931', generalizeOperator(d, { referenceYear: YEAR }))).toBe('DOB [DATE]');
     expect(run(`seen 3/4/${YEAR - 1}`, generalizeOperator(d, { referenceYear: YEAR }))).toBe(`seen ${YEAR - 1}`);
   });
+  it.each([
+    ['DOB 3/4/31', 'DOB [DATE]'], // 1931, over 89 years ago: never "2031"
+    ['DOB: 3/4/45', 'DOB: 1945'],
+    ['date of birth 04/17/49', 'date of birth 1949'],
+    ['born on 3/4/20', 'born on 2020'], // 2020 is not after the reference year: kept
+    ['D.O.B. 14MAR31', 'D.O.B. [DATE]'],
+    ['f/u 3/4/31', 'f/u 2031'], // no birth cue: a 2-digit year keeps its default century
+    ['seen 3/4/24', 'seen 2024'],
+  ])('2-digit years after a birth cue are the past century: %s -> %s', (text, want) =>
+    expect(run(text, generalizeOperator(d, { referenceYear: YEAR }))).toBe(want),
+  );
 });
 
 describe('surrogate dates that may reveal an age over 89 (164.514(b)(2)(i)(C))', () => {
@@ -70,6 +81,7 @@ describe('surrogate dates that may reveal an age over 89 (164.514(b)(2)(i)(C))',
     ['DOB 03/04/1931', 2024],
     ['born March 4, 1934', 2024],
     ['DOB 1931-03-04', undefined],
+    ['DOB 3/4/31', undefined],
   ])('%s (reference %s) becomes [DATE]', (text, referenceYear) => {
     expect(run(text, op(referenceYear))).toMatch(/^\w+ \[DATE\]$/);
   });

@@ -1,7 +1,7 @@
 import type { DeidDictionaries } from '../dictionaries.js';
 import { keyedHash, keyedIndex } from '../keyed-hash.js';
 import type { PhiType } from '../phi-type.js';
-import { dateShiftDays, revealsAgeOver89, shiftDate, yearOf } from './date-shift.js';
+import { dateShiftDays, revealsAgeOver89, shiftDate, yearOf, yearOfDetected } from './date-shift.js';
 import { formatPreserving } from './format-preserving.js';
 import { generalizeZip } from './generalize-operator.js';
 import { normalizeOriginal, type Operator } from './operator.js';
@@ -47,8 +47,8 @@ export function surrogateOperator(options: SurrogateOptions): Operator {
   const shift = dateShiftDays(key, patientId);
   const referenceYear = options.referenceYear;
   /** Safe Harbor (C): a date (before or after the shift) that may reveal an age over 89 is not kept. */
-  const surrogateDate = (original: string): string => {
-    if (revealsAgeOver89(yearOf(original), referenceYear)) return '[DATE]';
+  const surrogateDate = (original: string, contextWord: string | undefined): string => {
+    if (revealsAgeOver89(yearOfDetected(original, contextWord, referenceYear), referenceYear)) return '[DATE]';
     const shifted = shiftDate(original, shift);
     if (shifted === undefined) return formatPreserving(key, original, patientId, 'DATE');
     return revealsAgeOver89(yearOf(shifted), referenceYear) ? '[DATE]' : shifted;
@@ -74,7 +74,7 @@ export function surrogateOperator(options: SurrogateOptions): Operator {
         case 'NAME':
           return original.replace(/[\p{L}\p{M}'’-]+\.?/gu, (w) => nameWord(w));
         case 'DATE':
-          return surrogateDate(original);
+          return surrogateDate(original, detection.explanation.contextWord);
         case 'AGE':
           return '90+';
         case 'LOCATION': {

@@ -20,6 +20,29 @@ describe('urlRecognizer', () => {
     ['mychart.example.org/patient/881 has it', 'mychart.example.org/patient/881'],
   ])('finds %s', (text, want) => expect(detectWith(urlRecognizer, text)).toEqual([{ text: want, type: 'URL' }]));
   it.each(['the e.g. clause', 'ratio 3.5/4.0', 'file notes.txt'])('ignores %s', (text) => expect(detectWith(urlRecognizer, text)).toEqual([]));
+  it.each([
+    ['her website jsmith.net has photos', 'jsmith.net', 'URL'],
+    ['blog: janedoe.co.uk.', 'janedoe.co.uk', 'URL'],
+    ['runs a server at home.smithfamily.org', 'home.smithfamily.org', 'URL'],
+    ['domain is jd1931.me', 'jd1931.me', 'URL'],
+    ['follow @jsmith1931 for updates', '@jsmith1931', 'OTHER_ID'],
+    ['her Instagram is @janedoe', '@janedoe', 'OTHER_ID'],
+    ['tagged @jane_doe', '@jane_doe', 'OTHER_ID'],
+  ])('finds bare domain or handle %s', (text, want, type) => expect(detectWith(urlRecognizer, text)).toEqual([{ text: want, type }]));
+  it.each([
+    'jsmith.net is mentioned', // no cue
+    'injection site e.g. deltoid',
+    'site i.e. the arm',
+    'site vs. control',
+    'server v1.2.3 running',
+    'website down, see Tab. Co.',
+    'blog by jane@smith.net', // an e-mail: the email recognizer owns it
+    'site jsmith.net@mail.com',
+    'take 1 tab @bedtime',
+    'seen @home by RN',
+    'mail jane@doe1931.com',
+    'site a.b', // not a known TLD
+  ])('ignores %s', (text) => expect(detectWith(urlRecognizer, text)).toEqual([]));
 });
 
 describe('ipRecognizer', () => {
@@ -51,5 +74,22 @@ describe('phoneRecognizer', () => {
   ])('finds %s', (text, want, type) => expect(detectWith(phoneRecognizer, text)).toEqual([{ text: want, type }]));
   it.each(['platelets 150-400', 'BP 120/80 HR 72', 'order 6125550187 shipped', 'ICD E11.9 and LOINC 4548-4'])('ignores %s', (text) =>
     expect(detectWith(phoneRecognizer, text)).toEqual([]),
+  );
+  it.each([
+    ['mobile 07700 900123', '07700 900123', 'PHONE'],
+    ['phone: +44 7700 900123', '+44 7700 900123', 'PHONE'],
+    ['tel 020 7946 0958.', '020 7946 0958', 'PHONE'],
+    ['call her on 0161 496 0000', '0161 496 0000', 'PHONE'],
+    ['cell 07700900123', '07700900123', 'PHONE'],
+    ['Fax 020 7946 0959', '020 7946 0959', 'FAX'],
+  ])('finds UK-style %s', (text, want, type) => expect(detectWith(phoneRecognizer, text)).toContainEqual({ text: want, type }));
+  it.each([
+    'values 07700 900123 recorded', // no cue
+    'ref 020 7946 0958',
+    'ratio 01234 5678', // 9 digits
+    'mobile 07700 900123456', // too many digits
+    'code 0.0770 900123',
+  ])('ignores UK-style shape without a cue or with the wrong length: %s', (text) =>
+    expect(detectWith(phoneRecognizer, text).filter((f) => f.text.startsWith('0'))).toEqual([]),
   );
 });

@@ -22,6 +22,22 @@ describe('dateRecognizer (164.514(b)(2)(i)(C))', () => {
     ['admitted since August', 'August'],
     ['around Christmas Eve', 'Christmas Eve'],
     ["seen jan 5 '21", "jan 5 '21"],
+    ['collected 14MAR2024 am', '14MAR2024'],
+    ['collected 14-MAR-2024 am', '14-MAR-2024'],
+    ['filled 14Mar24 per pharmacy', '14Mar24'],
+    ['drawn 3-Jan-24', '3-Jan-24'],
+    ['seen March the 14th', 'March the 14th'],
+    ['seen Mar-14 at clinic', 'Mar-14'],
+    ['due Sept-3.', 'Sept-3'],
+    ['started in May', 'May'],
+    ['well since May.', 'May'],
+    ['until early May', 'May'],
+    ['by mid-May', 'May'],
+    ['during late May she', 'May'],
+    ['the week of May', 'May'],
+    ['seen on the 14th', '14th'],
+    ['returned on the 3rd, then', '3rd'],
+    ['on the 21st at noon', '21st'],
   ])('finds %s', (text, want) => expect(dates(text)).toContain(want));
 
   it.each([
@@ -35,5 +51,20 @@ describe('dateRecognizer (164.514(b)(2)(i)(C))', () => {
     'gave 13/45 score',
     'ICD-10 E11.9, LOINC 4548-4',
     'a may be noted',
+    'this may be benign',
+    'I may go home',
+    'she may have had',
+    'symptoms of May be', // capitalised but a verb follows
+    'may the 4th be', // lower-case modal
+    'on the 3rd floor',
+    'on the 2nd day',
+    'on the 3rd dose',
+    'on the 2nd attempt',
+    'the 14th cranial nerve',
+    'on the 5th rib',
+    'MAR-14 reviewed', // medication administration record
+    'Mar-5 mg',
+    'B14MAR2024', // part of a code
+    'Mayo in May-ish', // no: "May" not a standalone word
   ])('ignores %s', (text) => expect(dates(text)).toEqual([]));
 });

@@ -1,3 +1,5 @@
+import { detection } from '../detection.js';
+import type { Recognizer } from '../recognizer.js';
 import { after, before } from '../text-context.js';
 import { patternRecognizer, type PatternVerdict } from './pattern-recognizer.js';
 
@@ -16,6 +18,10 @@ const YEAR = String.raw`(?:\d{4}|'\d{2})`;
 const NOT_AFTER_PARTIAL = /^\s*(?:of\b|tab|cap|strength|dose|teaspoon|tsp|cup|inch|in\b|mm|cm|mg|ml|units?\b|times|x\b|%)/;
 const NOT_BEFORE_PARTIAL = /(?:bp|blood pressure|ratio|score|scores|scale|grade|strength|pain|rated|rates|apgar|apgars|motor|power|reflexes|\/)\s*:?\s*$/;
 
+/** A noun after "on the 3rd" makes the ordinal a count, not a day of the month. */
+const ORDINAL_NOUN =
+  /^[\s-]{1,3}(?:floor|level|day|night|dose|attempt|try|time|visit|cycle|week|month|year|round|session|injection|infusion|fraction|trimester|percentile|rib|intercostal|cranial|nerve|toe|finger|digit|metatarsal|metacarpal|vertebra|lumbar|thoracic|cervical|line|grade|hour|minute|post|pod|postoperative|postop|street|st\b|avenue|ave\b|birthday|place|position|step|stage|degree|generation|dorsal|interspace|space|sacral|ventricle|episode|occasion|admission|pregnancy|child|bed|room|wing|ward|trial|course|pass|cup|bottle|of\s+(?:the|these|those|them|its|his|her|their)\b)/;
+
 function validMonthDay(month: number, day: number): boolean {
   return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
@@ -29,7 +35,7 @@ function numeric(order: 'mdy' | 'ymd'): (m: RegExpExecArray) => PatternVerdict |
   };
 }
 
-export const dateRecognizer = patternRecognizer('date', [
+const datePatterns = patternRecognizer('date', [
   {
     // April 12, 2023 · Apr. 12th 2023 · March 4th · Sept 3
     name: 'month_day_year',
@@ -60,6 +66,63 @@ export const dateRecognizer = patternRecognizer('date', [
     confidence: 0.8,
     minDigitRun: 4,
     validate: (m) => (/^may\b/.test(m[0]) ? undefined : { confidence: 0.8 }),
+  },
+  {
+    // Lab/pharmacy style: 14MAR2024 · 14-MAR-2024 · 14Mar24. A three-letter month between a
+    // day and a 2- or 4-digit year, with the same separator (none or "-") on both sides.
+    name: 'compact_day_month_year',
+    regex: /\b(?:[12]\d|3[01]|0?[1-9])(-?)(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\1(?:\d{4}|\d{2})(?![\w])/gi,
+    type: 'DATE',
+    confidence: 0.85,
+    minDigits: 3,
+  },
+  {
+    // "March the 14th": the ordinal suffix is required (no "May the 4 mg").
+    name: 'month_the_ordinal',
+    regex: new RegExp(String.raw`\b${MONTH}\.?\s{1,3}the\s{1,3}(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)\b`, 'gi'),
+    type: 'DATE',
+    confidence: 0.85,
+    minDigits: 1,
+    validate: (m) => (/^may\b/.test(m[0]) ? undefined : { confidence: 0.85 }),
+  },
+  {
+    // "Mar-14", "March-14": title case only, so the MAR (medication administration record)
+    // "MAR-14" and lower-case "may-5" are not dates.
+    name: 'month_hyphen_day',
+    regex: /\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)-(?:[12]\d|3[01]|0?[1-9])(?![\w:-]|\.\d)/g,
+    type: 'DATE',
+    confidence: 0.8,
+    minDigits: 1,
+    requiredChars: '-',
+    validate: (m, text) =>
+      /^\s*(?:mg|mcg|ml|units?|tabs?|times|%)/i.test(after(text, m.index + m[0].length, 8)) ? undefined : { confidence: 0.8 },
+  },
+  {
+    // "in May", "since late May", "by mid-May": "May" alone is a month only capitalised and
+    // after a preposition (with an optional early/late/mid), and not before a verb ("of May be").
+    name: 'may_alone_with_context',
+    regex: /\b(?:in|since|until|by|during|of)\s{1,3}(?:(?:early|late|mid)(?:\s{1,3}|-))?May(?![\w'-])/g,
+    type: 'DATE',
+    confidence: 0.6,
+    validate: (m, text) =>
+      /^\s{1,3}(?:be|have|had|not|also|need|require|benefit|help|cause|occur|take|use|want|go|do|still|well|never|only|represent|reflect|indicate|increase|decrease|worsen|improve)\b/.test(
+        after(text, m.index + m[0].length, 16),
+      )
+        ? undefined
+        : { confidence: 0.6, relStart: m[0].search(/May$/) },
+  },
+  {
+    // "on the 14th": a day of the month without the month, only after "on the" and with an
+    // ordinal, and not when a noun follows it ("on the 3rd floor", "on the 2nd day/dose").
+    name: 'on_the_ordinal',
+    regex: /\bon\s{1,3}the\s{1,3}(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)\b/gi,
+    type: 'DATE',
+    confidence: 0.6,
+    minDigits: 1,
+    validate: (m, text) =>
+      ORDINAL_NOUN.test(after(text, m.index + m[0].length, 24))
+        ? undefined
+        : { confidence: 0.6, relStart: m[0].search(/\d/) },
   },
   {
     name: 'numeric_mdy',
@@ -119,3 +182,23 @@ export const dateRecognizer = patternRecognizer('date', [
     confidence: 0.6,
   },
 ]);
+
+/**
+ * A birth cue right before a date ("DOB 3/4/31", "born on", "date of birth:"). It is recorded as
+ * the explanation's context word ('dob'), so operators read a 2-digit year as the past century
+ * ("31" is 1931, not 2031) and Safe Harbor's over-89 rule still sees it (`date-shift.ts`).
+ */
+const BIRTH_CUE = /(?:\bdob|\bd\.o\.b|\bborn|\bbirth\s?date|\bdate of birth|\bbirthday|\bb-?day)\b\.?[\s:=#-]{0,4}(?:(?:on|is|was|of)\s{1,3})?$/;
+export const BIRTH_CONTEXT_WORD = 'dob';
+
+export const dateRecognizer: Recognizer = {
+  name: datePatterns.name,
+  types: datePatterns.types,
+  detect(context) {
+    return datePatterns.detect(context).map((d) =>
+      d.explanation.contextWord === undefined && BIRTH_CUE.test(before(context.text, d.start, 24))
+        ? detection(d.start, d.end, d.type, d.confidence, d.recognizer, { ...d.explanation, contextWord: BIRTH_CONTEXT_WORD })
+        : d,
+    );
+  },
+};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectWith } from '../testing/detect-text.js';
+import { analyzeText, detectWith } from '../testing/detect-text.js';
 import { initialsRecognizer } from './initials-recognizer.js';
 import { nameRecognizer } from './name-recognizer.js';
 
@@ -89,4 +89,24 @@ describe('initialsRecognizer', () => {
     expect(detectWith(initialsRecognizer, '0830 J.D. ambulated').map((f) => f.text)).toEqual(['J.D.']);
     expect(detectWith(initialsRecognizer, 'NPO, meds P.O. at 9 A.M., U.S. citizen')).toEqual([]);
   });
+  it.each([
+    ['note by J D', 'J D'],
+    ['by J D.', 'J D'],
+    ['written up by K M on 3/4', 'K M'],
+  ])('finds spaced initials after "by": %s', (text, want) => expect(detectWith(initialsRecognizer, text).map((f) => f.text)).toEqual([want]));
+  it.each(['by A B', 'by I V push', 'by J Doe', 'by J D R', 'hepatitis B by B C', 'multiplied by X Y', 'by jd', 'by JD', 'nearby J D', 'D.O.B. on file'])(
+    'ignores %s',
+    (text) => expect(detectWith(initialsRecognizer, text)).toEqual([]),
+  );
+});
+
+describe('run-together and spaced initials after a strong cue (analyzer)', () => {
+  it.each([
+    ['Cc: JD', 'JD'],
+    ['signed JD', 'JD'],
+    ['signed by J D', 'J D'],
+    ['Cc: J D', 'J D'],
+    ['report by J D', 'J D'],
+  ])('masks %s', (text, want) => expect(analyzeText(text).map((f) => f.text)).toContain(want));
+  it.each(['JD was mentioned', 'the J D ratio', 'Vitamin D by I V'])('leaves %s', (text) => expect(analyzeText(text).filter((f) => f.type === 'NAME')).toEqual([]));
 });

@@ -23,6 +23,9 @@ function needsContext(m: RegExpExecArray, text: string, confidence: number): Pat
   return typed(m, text, confidence);
 }
 
+/** The narrower cue a UK-style national number ("07700 900123") needs: it has no +CC to show it. */
+const UK_PHONE_CONTEXT = /phone|\btel\b|\btel:|\btelephone|\bcell|\bmobile|\bmob\b|\bcall|\bfax/;
+
 const EXTENSION = String.raw`(?:\s{0,2}(?:x|ext\.?|extension)\s{0,2}\d{1,6})?`;
 
 export const phoneRecognizer = patternRecognizer('phone', [
@@ -40,12 +43,31 @@ export const phoneRecognizer = patternRecognizer('phone', [
   },
   {
     name: 'international',
-    regex: /(?<![\w+])\+[2-9]\d{0,2}(?:[\s.-]\(?\d{1,5}\)?){2,5}(?![\w-])/g,
+    // Groups of up to 6 digits: "+44 7700 900123".
+    regex: /(?<![\w+])\+[2-9]\d{0,2}(?:[\s.-]\(?\d{1,6}\)?){2,5}(?![\w-])/g,
     type: 'PHONE',
     confidence: 0.8,
     requiredChars: '+',
     minDigits: 8,
     validate: (m, text) => ((m[0].match(/\d/g) ?? []).length >= 8 ? typed(m, text, 0.8) : undefined),
+  },
+  {
+    // UK-style national numbers with the trunk 0: "07700 900123", "020 7946 0958",
+    // "0161 496 0000" (10-11 digits). Only after a phone/fax cue: bare digit groups stay unflagged.
+    name: 'uk_national_with_context',
+    regex: /(?<![\w.)+-])0\d{2,4}[\s-]?\d{3,4}(?:[\s-]?\d{3,4})?(?![\w-]|\.\d)/g,
+    type: 'PHONE',
+    confidence: 0.75,
+    minDigits: 10,
+    minDigitRun: 3,
+    validate: (m, text) => {
+      const digits = (m[0].match(/\d/g) ?? []).length;
+      if (digits < 10 || digits > 11) return undefined;
+      const cue = UK_PHONE_CONTEXT.exec(before(text, m.index, 24));
+      if (cue === null) return undefined;
+      const verdict = typed(m, text, 0.75);
+      return { ...verdict, explanation: { ...verdict.explanation, contextWord: verdict.explanation?.contextWord ?? cue[0] } };
+    },
   },
   {
     name: 'digits_with_context',

@@ -1,15 +1,27 @@
+import { before } from '../text-context.js';
 import { patternRecognizer, type PatternVerdict } from './pattern-recognizer.js';
 
 /** The part of url_bare_domain_path every match contains: a cheap scan (it starts with "."). */
 const BARE_DOMAIN_TLD = /\.(?:com|org|net|edu|gov|io|us|health|info|biz)\//i;
 const TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
 
+/** The end every url_bare_domain_with_cue match has: a cheap scan. */
+const BARE_DOMAIN_END = /\w\.(?:com|net|org|edu|gov|io|co|us|uk|info|biz|me)\b/i;
+/** A word that says the next token is a web address: "website jsmith.net", "her blog: ...". */
+const WEB_CUE = /\b(?:web\s?site|site|blog|host(?:name)?|domain|server|home\s?page|web\s?page|url)\b\s*(?:is|was|at|:|-|=)?\s*(?:is\s+|at\s+)?$/;
+/** A word that says the next "@word" is a social-media handle, even without a digit. */
+const HANDLE_CUE = /\b(?:twitter|instagram|insta|tiktok|facebook|snapchat|threads|mastodon|bluesky|handle|follow(?:s|ed)?|ig|dm|tweet(?:s|ed)?|username|user name|social media|on x)\b[^\n]{0,12}$/;
+
 function trimTrailing(match: RegExpExecArray, confidence: number): PatternVerdict | undefined {
   const trimmed = match[0].replace(TRAILING_PUNCTUATION, '');
   return trimmed.length < 5 ? undefined : { confidence, relEnd: trimmed.length };
 }
 
-/** 45 CFR 164.514(b)(2)(i)(N) web URLs: with a scheme, starting "www.", or a bare domain with a path. */
+/**
+ * 45 CFR 164.514(b)(2)(i)(N) web URLs: with a scheme, starting "www.", a bare domain with a path,
+ * or a bare domain after a web cue ("website jsmith.net"). (R) social-media handles "@jsmith1931"
+ * (an "@" not inside an e-mail address) as OTHER_ID.
+ */
 export const urlRecognizer = patternRecognizer('url', [
   {
     name: 'url_with_scheme',
@@ -38,5 +50,28 @@ export const urlRecognizer = patternRecognizer('url', [
     requiredChars: './',
     prefilter: (text) => BARE_DOMAIN_TLD.test(text),
     validate: (m) => trimTrailing(m, 0.85),
+  },
+  {
+    // "website jsmith.net", "blog: janedoe.co.uk": a bare domain (no path) only right after a
+    // web cue word, so "e.g.", "i.e.", version numbers and dotted drug abbreviations never match
+    // (they have no such TLD or no cue); an e-mail's domain is excluded by the "@" look-behind.
+    name: 'url_bare_domain_with_cue',
+    regex: /(?<![\w.@/-])[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63}){0,4}\.(?:com|net|org|edu|gov|io|co|us|uk|info|biz|me)(?![\w@/-]|\.\w)/gi,
+    type: 'URL',
+    confidence: 0.8,
+    requiredChars: '.',
+    prefilter: (text) => BARE_DOMAIN_END.test(text),
+    validate: (m, text) => (WEB_CUE.test(before(text, m.index, 32)) ? { confidence: 0.8, explanation: { contextWord: 'web' } } : undefined),
+  },
+  {
+    // "@jsmith1931": a handle with a digit or "_" on its own; an all-letter one ("@bedtime",
+    // "@home", the clinical "at") only after a social-media cue.
+    name: 'social_handle',
+    regex: /(?<![\w@.+-])@[A-Za-z0-9_]{3,30}(?![\w@-]|\.\w)/g,
+    type: 'OTHER_ID',
+    confidence: 0.75,
+    requiredChars: '@',
+    validate: (m, text) =>
+      /[\d_]/.test(m[0]) || HANDLE_CUE.test(before(text, m.index, 32)) ? { confidence: 0.75 } : undefined,
   },
 ]);
