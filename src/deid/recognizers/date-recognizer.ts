@@ -3,6 +3,10 @@ import type { Recognizer } from '../recognizer.js';
 import { after, before } from '../text-context.js';
 import { patternRecognizer, type PatternVerdict } from './pattern-recognizer.js';
 
+/** A digit with an ordinal ending ("14th"): the cheap precondition of the ordinal patterns. */
+const ORDINAL = /\d(?:st|nd|rd|th)\b/i;
+const hasOrdinal = (text: string): boolean => ORDINAL.test(text);
+
 /**
  * 45 CFR 164.514(b)(2)(i)(C): all elements of dates (except year) directly related to an
  * individual. Every format that carries a day or month is flagged: "April 12, 2023",
@@ -80,6 +84,7 @@ const datePatterns = patternRecognizer('date', [
     // "March the 14th": the ordinal suffix is required (no "May the 4 mg").
     name: 'month_the_ordinal',
     regex: new RegExp(String.raw`\b${MONTH}\.?\s{1,3}the\s{1,3}(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)\b`, 'gi'),
+    prefilter: hasOrdinal,
     type: 'DATE',
     confidence: 0.85,
     minDigits: 1,
@@ -102,6 +107,7 @@ const datePatterns = patternRecognizer('date', [
     // after a preposition (with an optional early/late/mid), and not before a verb ("of May be").
     name: 'may_alone_with_context',
     regex: /\b(?:in|since|until|by|during|of)\s{1,3}(?:(?:early|late|mid)(?:\s{1,3}|-))?May(?![\w'-])/g,
+    prefilter: (text) => text.includes('May'),
     type: 'DATE',
     confidence: 0.6,
     validate: (m, text) =>
@@ -116,6 +122,7 @@ const datePatterns = patternRecognizer('date', [
     // ordinal, and not when a noun follows it ("on the 3rd floor", "on the 2nd day/dose").
     name: 'on_the_ordinal',
     regex: /\bon\s{1,3}the\s{1,3}(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)\b/gi,
+    prefilter: hasOrdinal,
     type: 'DATE',
     confidence: 0.6,
     minDigits: 1,

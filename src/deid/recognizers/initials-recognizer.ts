@@ -30,6 +30,7 @@ export const initialsRecognizer = patternRecognizer('initials', [
     // so they never start one, and a third letter or a word run-on ("by J Doe") is left to it.
     name: 'spaced_initials_after_by',
     regex: /\bby\s{1,3}[B-HJ-Z]\s[A-Z](?![\w'-]|\.\w|\s[A-Z]\b)/g,
+    prefilter: (text) => text.includes('by'),
     type: 'NAME',
     confidence: 0.6,
     validate: (m, text) =>
