@@ -6,6 +6,9 @@ import { patternRecognizer, type PatternVerdict } from './pattern-recognizer.js'
 /** A digit with an ordinal ending ("14th"): the cheap precondition of the ordinal patterns. */
 const ORDINAL = /\d(?:st|nd|rd|th)\b/i;
 const hasOrdinal = (text: string): boolean => ORDINAL.test(text);
+/** Preconditions of the compact ("14MAR2024") and hyphenated ("Mar-14") patterns: cheap scans. */
+const DIGIT_THEN_MONTH = /\d-?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/i;
+const LETTER_HYPHEN_DIGIT = /[A-Za-z]-\d/;
 
 /**
  * 45 CFR 164.514(b)(2)(i)(C): all elements of dates (except year) directly related to an
@@ -76,6 +79,7 @@ const datePatterns = patternRecognizer('date', [
     // day and a 2- or 4-digit year, with the same separator (none or "-") on both sides.
     name: 'compact_day_month_year',
     regex: /\b(?:[12]\d|3[01]|0?[1-9])(-?)(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\1(?:\d{4}|\d{2})(?![\w])/gi,
+    prefilter: (text) => DIGIT_THEN_MONTH.test(text),
     type: 'DATE',
     confidence: 0.85,
     minDigits: 3,
@@ -95,6 +99,7 @@ const datePatterns = patternRecognizer('date', [
     // "MAR-14" and lower-case "may-5" are not dates.
     name: 'month_hyphen_day',
     regex: /\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)-(?:[12]\d|3[01]|0?[1-9])(?![\w:-]|\.\d)/g,
+    prefilter: (text) => LETTER_HYPHEN_DIGIT.test(text),
     type: 'DATE',
     confidence: 0.8,
     minDigits: 1,

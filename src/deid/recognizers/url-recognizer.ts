@@ -8,6 +8,8 @@ const TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
 /** The end every url_bare_domain_with_cue match has: a cheap scan. */
 const BARE_DOMAIN_END = /\w\.(?:com|net|org|edu|gov|io|co|us|uk|info|biz|me)\b/i;
 /** A word that says the next token is a web address: "website jsmith.net", "her blog: ...". */
+/** WEB_CUE's word anywhere in the text: the cheap precondition of the bare-domain pattern. */
+const WEB_CUE_WORD = /\b(?:web\s?site|site|blog|host(?:name)?|domain|server|home\s?page|web\s?page|url)\b/;
 const WEB_CUE = /\b(?:web\s?site|site|blog|host(?:name)?|domain|server|home\s?page|web\s?page|url)\b\s*(?:is|was|at|:|-|=)?\s*(?:is\s+|at\s+)?$/;
 /** A word that says the next "@word" is a social-media handle, even without a digit. */
 const HANDLE_CUE = /\b(?:twitter|instagram|insta|tiktok|facebook|snapchat|threads|mastodon|bluesky|handle|follow(?:s|ed)?|ig|dm|tweet(?:s|ed)?|username|user name|social media|on x)\b[^\n]{0,12}$/;
@@ -60,7 +62,8 @@ export const urlRecognizer = patternRecognizer('url', [
     type: 'URL',
     confidence: 0.8,
     requiredChars: '.',
-    prefilter: (text) => BARE_DOMAIN_END.test(text),
+    // Both must hold somewhere for `validate` to accept a match: a TLD ending and a web cue word.
+    prefilter: (text) => BARE_DOMAIN_END.test(text) && WEB_CUE_WORD.test(text),
     validate: (m, text) => (WEB_CUE.test(before(text, m.index, 32)) ? { confidence: 0.8, explanation: { contextWord: 'web' } } : undefined),
   },
   {
