@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import {
-  EMPTY_TREE_ROOT, MerkleFrontier, inclusionProof, leafHash, nodeHash, rootFromLeafHashes, verifyInclusion,
+  EMPTY_TREE_ROOT, MerkleFrontier, inclusionProof, leafHash, leafHashHex, nodeHash, rootFromLeafHashes, verifyInclusion,
 } from './merkle.js';
+import { chainHash, chainHashHex } from './hash-chain.js';
 
 // Reference inputs used by Certificate Transparency's RFC 6962 test suites (RFC 9162 keeps the same hashing).
 const inputs = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map((h) =>
@@ -101,5 +102,18 @@ describe('joining chunk trees (parallel verify)', () => {
     const f = new MerkleFrontier();
     f.push(leafHash('a').toString('hex'));
     expect(() => f.pushSubtree(leafHash('b').toString('hex'), 1)).toThrow(/aligned/);
+  });
+});
+
+describe('hex forms used by verify', () => {
+  it('leafHashHex and chainHashHex equal the Buffer definitions', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (a, b) => {
+        expect(leafHashHex(a)).toBe(leafHash(a).toString('hex'));
+        const prev = leafHash(b);
+        expect(chainHashHex(prev.toString('hex'), leafHashHex(a))).toBe(chainHash(prev, leafHash(a)).toString('hex'));
+      }),
+      { numRuns: 200 },
+    );
   });
 });

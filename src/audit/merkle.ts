@@ -17,6 +17,11 @@ export function leafHash(data: Buffer | string): Buffer {
   return hash('sha256', Buffer.concat([LEAF_PREFIX, bytes]), 'buffer');
 }
 
+/** The leaf hash of a text entry as hex, hashed from the string directly (verify's hot path). */
+export function leafHashHex(body: string): string {
+  return hash('sha256', `\u0000${body}`, 'hex');
+}
+
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
   return hash('sha256', Buffer.concat([NODE_PREFIX, left, right], 65), 'buffer');
 }

@@ -5,9 +5,9 @@
  * the Merkle frontier of the chunk as a tree of its own and snapshots it at checkpoint sizes;
  * chunks start at multiples of a power of two, so the orchestrator can join them exactly.
  */
-import { hash } from 'node:crypto';
 import type { StoredAuditRow } from '../storage/schema.js';
-import { MerkleFrontier } from './merkle.js';
+import { MerkleFrontier, leafHashHex } from './merkle.js';
+import { chainHashHex } from './hash-chain.js';
 import type { AuditProblem } from './audit-problem.js';
 
 export interface ChunkTask {
@@ -65,10 +65,6 @@ function parsedSeq(body: string): number | undefined {
 export async function verifyChunk(rows: AsyncIterable<StoredAuditRow> | Iterable<StoredAuditRow>, task: ChunkTask): Promise<ChunkResult> {
   const frontier = task.base ? MerkleFrontier.fromHex(task.base, task.start) : new MerkleFrontier();
   const snapshots: ChunkSnapshot[] = [];
-  // Scratch for the chain link: previous chain hash, then this leaf hash (64 bytes), rewritten
-  // in place; hashing to hex avoids a Buffer allocation per entry on the hot path.
-  const link = Buffer.alloc(64);
-  link.write(task.prevChain, 0, 32, 'hex');
   let chainHex = task.prevChain;
   let expected = task.start + 1;
   let snapIdx = 0;
@@ -90,13 +86,10 @@ export async function verifyChunk(rows: AsyncIterable<StoredAuditRow> | Iterable
       if (own === seq + 1) return result({ seq, kind: 'missing', detail: `entry ${seq} was deleted and later entries renumbered` });
       return result({ seq, kind: 'reordered', detail: `entry stored at ${seq} says it is entry ${own}` });
     }
-    // RFC 9162 leaf hash: SHA-256(0x00 || body).
-    const leafHex = hash('sha256', `\u0000${row.body}`, 'hex');
+    const leafHex = leafHashHex(row.body);
     if (leafHex !== row.leaf_hash) return result({ seq, kind: 'modified', detail: `entry ${seq} content does not match its leaf hash` });
-    link.write(leafHex, 32, 32, 'hex');
-    const nextHex = hash('sha256', link, 'hex');
+    const nextHex = chainHashHex(chainHex, leafHex);
     if (nextHex !== row.chain_hash) return result({ seq, kind: 'modified', detail: `hash chain broken at entry ${seq}: this entry or the one before it was altered` });
-    link.write(nextHex, 0, 32, 'hex');
     chainHex = nextHex;
     frontier.push(leafHex);
     if (task.snapshotSizes[snapIdx] === seq) {
