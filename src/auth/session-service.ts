@@ -29,11 +29,12 @@ export interface SessionPolicy {
 export const SESSION_TOKEN_PREFIX = 'wss_';
 
 /**
- * Password verifications in flight across this process: each argon2id verification holds
- * 19 MiB, and login is reachable without credentials, so a flood must queue (briefly) or be
- * refused with 429 rather than exhaust memory.
+ * Limits on password verifications in flight: each argon2id verification holds 19 MiB, and
+ * login is reachable without credentials, so a flood must queue (briefly) or be refused with
+ * 429 rather than exhaust memory. Each SessionService (one per process, built by the
+ * composition root) owns its limiter: no state shared through module globals.
  */
-export const passwordVerifications = new BoundedConcurrency({ maxInFlight: 4, maxQueued: 64 });
+export const PASSWORD_VERIFICATION_LIMITS = { maxInFlight: 4, maxQueued: 64 } as const;
 
 function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -49,7 +50,7 @@ export class SessionService {
     private readonly accounts: AccountService,
     private readonly clock: Clock,
     private readonly policy: SessionPolicy,
-    private readonly verifications: BoundedConcurrency = passwordVerifications,
+    private readonly verifications: BoundedConcurrency = new BoundedConcurrency(PASSWORD_VERIFICATION_LIMITS),
   ) {}
 
   async login(username: string, password: string, context: AuditContext = {}): Promise<{ token: string; principal: Principal; expiresAt: string }> {
