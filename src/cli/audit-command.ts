@@ -23,7 +23,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { WardError } from '../shared/ward-error.js';
 import type { CliIo } from './cli-io.js';
 import { CliExit } from './cli-io.js';
-import { parsePositiveInt } from './cli-options.js';
+import { dataDirOption, parsePositiveInt } from './cli-options.js';
 
 function openExclusive(path: string): Promise<WriteStream> {
   return new Promise((resolve, reject) => {
@@ -40,13 +40,12 @@ async function recordAccess(audit: AuditLog, action: string, extra: Parameters<t
 
 export function registerAuditCommand(program: Command, io: CliIo): void {
   const audit = program.command('audit').description('verify, export and prove the tamper-evident audit log');
-  const dataOpt = (): Option => new Option('--data <dir>', 'data directory (default ./ward-data or $WARD_DATA)');
   const keyOpt = (): Option => new Option('--public-key <file>', 'trusted audit public key (default: the data directory\'s)');
 
   audit
     .command('verify')
     .description('recompute hash chain, Merkle tree and checkpoint signatures; exit 0 when intact, 1 otherwise')
-    .addOption(dataOpt())
+    .addOption(dataDirOption())
     .addOption(keyOpt())
     .action(async (opts: { data?: string; publicKey?: string }) => {
       const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
@@ -76,7 +75,7 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
     .option('--since <time>', 'only entries at or after this ISO-8601 time')
     .option('--patient <id>', 'only entries about this patient')
     .option('--out <file>', 'write to a file (mode 0600) instead of standard output')
-    .addOption(dataOpt())
+    .addOption(dataDirOption())
     .action(async (opts: { format: 'fhir' | 'jsonl'; since?: string; patient?: string; out?: string; data?: string }) => {
       // Validate everything and open the output before recording the export: the audit entry
       // must describe an export that is actually about to happen.
@@ -120,7 +119,7 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
   audit
     .command('checkpoint')
     .description('sign a checkpoint of the log now (the server does so every 60 s and at shutdown)')
-    .addOption(dataOpt())
+    .addOption(dataDirOption())
     .action(async (opts: { data?: string }) => {
       const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
       const rt = await openRuntime(config);
@@ -138,7 +137,7 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
     .description('write an inclusion proof of entry SEQ against the latest signed checkpoint')
     .argument('<seq>', 'sequence number of the entry', parsePositiveInt)
     .option('--out <file>', 'write the proof to a file instead of standard output')
-    .addOption(dataOpt())
+    .addOption(dataDirOption())
     .action(async (seq: number, opts: { out?: string; data?: string }) => {
       const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
       const rt = await openRuntime(config);
@@ -161,7 +160,7 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
     .description('check an inclusion proof offline against the audit public key; exit 0 when valid')
     .argument('<file>', 'proof file (- for standard input)')
     .addOption(keyOpt())
-    .addOption(dataOpt())
+    .addOption(dataDirOption())
     .action((file: string, opts: { publicKey?: string; data?: string }) => {
       const keyPath = opts.publicKey ?? wardPaths(loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd }).dataDir).verifyKey;
       const publicKey = readVerifyKey(keyPath);

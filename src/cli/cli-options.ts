@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 export function parsePort(v: string): number {
   const n = Number(v);
@@ -9,4 +9,9 @@ export function parsePort(v: string): number {
 export function parsePositiveInt(v: string): number {
   if (!/^[1-9]\d{0,15}$/.test(v)) throw new InvalidArgumentError('must be a positive integer');
   return Number(v);
+}
+
+/** `--data DIR`, the same on every command that opens the data directory. */
+export function dataDirOption(): Option {
+  return new Option('--data <dir>', 'data directory (default ./ward-data or $WARD_DATA)');
 }

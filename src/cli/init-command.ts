@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import { initWard } from '../main.js';
 import type { CliIo } from './cli-io.js';
+import { dataDirOption } from './cli-options.js';
 
 export function registerInitCommand(program: Command, io: CliIo): void {
   program
     .command('init')
     .description('create the data directory: database, local key file, audit signing key, first administrator')
-    .option('--data <dir>', 'data directory (default ./ward-data or $WARD_DATA)')
+    .addOption(dataDirOption())
     .option('--admin <username>', 'username of the first administrator', 'admin')
     .option('--if-missing', 'do nothing (exit 0) when the data directory is already initialized')
     .action(async (opts: { data?: string; admin: string; ifMissing?: boolean }) => {

@@ -3,12 +3,13 @@ import { loadConfig } from '../config/load-config.js';
 import { openDatabase, requireInitialized } from '../main.js';
 import { wardPaths } from '../config/data-dir.js';
 import type { CliIo } from './cli-io.js';
+import { dataDirOption } from './cli-options.js';
 
 export function registerMigrateCommand(program: Command, io: CliIo): void {
   program
     .command('migrate')
     .description('apply pending database migrations (also done at every start)')
-    .option('--data <dir>', 'data directory (default ./ward-data or $WARD_DATA)')
+    .addOption(dataDirOption())
     .action(async (opts: { data?: string }) => {
       const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
       requireInitialized(wardPaths(config.dataDir));

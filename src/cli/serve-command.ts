@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import { startWard } from '../main.js';
 import type { CliIo } from './cli-io.js';
-import { parsePort } from './cli-options.js';
+import { dataDirOption, parsePort } from './cli-options.js';
 
 export function registerServeCommand(program: Command, io: CliIo): void {
   program
     .command('serve')
     .description('serve the HTTP API (graceful shutdown on SIGTERM/SIGINT)')
-    .option('--data <dir>', 'data directory (default ./ward-data or $WARD_DATA)')
+    .addOption(dataDirOption())
     .option('--port <n>', 'port to listen on (default 8080 or $WARD_PORT)', parsePort)
     .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
     .action(async (opts: { data?: string; port?: number; host?: string }) => {

@@ -9,6 +9,7 @@ import { openRuntime } from '../main.js';
 import { roles } from '../auth/roles.js';
 import type { Principal } from '../auth/principal.js';
 import type { CliIo } from './cli-io.js';
+import { dataDirOption } from './cli-options.js';
 import { consoleUser } from './console-user.js';
 
 export function registerUsersCommand(program: Command, io: CliIo): void {
@@ -18,7 +19,7 @@ export function registerUsersCommand(program: Command, io: CliIo): void {
     .description(`create an account; roles: ${roles.join(', ')}`)
     .requiredOption('--username <name>', 'login name (lower-case letters, digits, . _ -)')
     .requiredOption('--role <role...>', 'one or more roles')
-    .option('--data <dir>', 'data directory (default ./ward-data or $WARD_DATA)')
+    .addOption(dataDirOption())
     .action(async (opts: { username: string; role: string[]; data?: string }) => {
       const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
       const rt = await openRuntime(config);
