@@ -14,7 +14,7 @@ import { newId } from '../shared/ids.js';
 import { WardError } from '../shared/ward-error.js';
 import { hashPassword, passwordProblem, verifyPassword } from './password-hasher.js';
 import { newOneTimePassword } from './one-time-password.js';
-import { isRole, parseRoles, roles as knownRoles } from './roles.js';
+import { isPersonRole, parseRoles, personRoles } from './roles.js';
 import { revokeSessionsOf } from './revoke-sessions.js';
 import type { Role } from './roles.js';
 import type { Principal } from './principal.js';
@@ -41,9 +41,9 @@ export class AccountService {
     if (!USERNAME.test(input.username)) {
       throw new WardError('account.invalid_username', 'username must be 2-64 characters: lower-case letters, digits, . _ -', { status: 400 });
     }
-    const bad = input.roles.find((r) => !isRole(r));
+    const bad = input.roles.find((r) => !isPersonRole(r));
     if (bad !== undefined || input.roles.length === 0) {
-      throw new WardError('account.invalid_role', `unknown or missing role; roles are: ${knownRoles.join(', ')}`, { status: 400 });
+      throw new WardError('account.invalid_role', `unknown or missing role; roles for people are: ${personRoles.join(', ')}`, { status: 400 });
     }
     const oneTimePassword = newOneTimePassword();
     const passwordHash = await hashPassword(oneTimePassword);

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import { openRuntime } from '../main.js';
-import { roles } from '../auth/roles.js';
+import { personRoles } from '../auth/roles.js';
 import type { Principal } from '../auth/principal.js';
 import type { CliIo } from './cli-io.js';
 import { dataDirOption } from './cli-options.js';
@@ -16,7 +16,7 @@ export function registerUsersCommand(program: Command, io: CliIo): void {
   const users = program.command('users').description('manage local accounts');
   users
     .command('add')
-    .description(`create an account; roles: ${roles.join(', ')}`)
+    .description(`create an account; roles: ${personRoles.join(', ')}`)
     .requiredOption('--username <name>', 'login name (lower-case letters, digits, . _ -)')
     .requiredOption('--role <role...>', 'one or more roles')
     .addOption(dataDirOption())

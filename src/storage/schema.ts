@@ -60,6 +60,72 @@ export interface SessionTable {
   last_seen_at: string;
   expires_at: string;
   revoked: number;
+  /** 1 when the session was opened with a second factor. */
+  mfa: Generated<number>;
+}
+
+export interface TotpCredentialTable {
+  account_id: string;
+  /** The RFC 6238 shared secret, sealed by `SecretBox` (bound to this account). */
+  secret_box: string;
+  confirmed: number;
+  created_at: string;
+  confirmed_at: string | null;
+  /** Time step of the last accepted code; only later steps are accepted (no replay). */
+  last_step: Generated<number>;
+}
+
+export interface LoginThrottleTable {
+  username: string;
+  failures: number;
+  last_failure_at: string;
+  locked_until: string | null;
+}
+
+export interface ApiKeyTable {
+  /** The visible key id (also the key's prefix): `wak_<id>_<secret>`. */
+  id: string;
+  /** SHA-256 of the secret part (at least 128 random bits, so a fast hash is enough). */
+  secret_hash: string;
+  /** The service identity the key belongs to (the principal id is `svc:<service>`). */
+  service: string;
+  /** JSON array of service role codes. */
+  roles: string;
+  /** JSON array of action scopes (patterns such as `model.*`). */
+  scopes: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  rotated_from: string | null;
+}
+
+export interface CareRelationshipTable {
+  principal_id: string;
+  patient_id: string;
+  /** `care-team` or `assigned`. */
+  kind: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+}
+
+export interface BreakGlassTable {
+  id: string;
+  account_id: string;
+  patient_id: string;
+  purpose: string;
+  /** The written reason, sealed: it is free text and may hold PHI, so it never enters the audit log. */
+  reason_box: string;
+  opened_at: string;
+  expires_at: string;
+  /** `pending` until a privacy officer closes it with a disposition, then `closed`. */
+  review_status: string;
+  reviewer_id: string | null;
+  disposition: string | null;
+  review_note_box: string | null;
+  reviewed_at: string | null;
 }
 
 export interface KvTable {
@@ -74,10 +140,13 @@ export interface WardSchema {
   account: AccountTable;
   session: SessionTable;
   ward_meta: KvTable;
+  totp_credential: TotpCredentialTable;
+  login_throttle: LoginThrottleTable;
+  api_key: ApiKeyTable;
+  care_relationship: CareRelationshipTable;
+  break_glass: BreakGlassTable;
 }
 
-/** Marker used by Kysely for generated columns; kept for later tables. */
-export type { Generated };
 
 /** The columns the audit writer stores and the verifier reads: the hashed body and its hashes. */
 export interface StoredAuditRow {
