@@ -7,7 +7,9 @@ const layer = (from, allowed) => ({
   name: `${from}-boundary`,
   comment: `src/${from} may only import ${allowed.join(', ') || 'nothing in src'}`,
   severity: 'error',
-  from: { path: `^src/${from}/` },
+  // Test worlds under http/testing build the server through the composition root, so tests
+  // run the same wiring as production.
+  from: { path: `^src/${from}/`, pathNot: from === 'http' ? '^src/http/testing/' : undefined },
   to: {
     path: '^src/',
     pathNot: [`^src/${from}/`, ...allowed.map((a) => `^src/${a}(/|\\.ts$)`)],

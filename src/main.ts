@@ -3,7 +3,8 @@
  * PostgreSQL, key files, the logger, the HTTP server) and wires them together. Everything
  * below it receives its collaborators as arguments.
  */
-import { existsSync, mkdirSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, chmodSync, readFileSync, copyFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createPublicKey, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -26,7 +27,24 @@ import { readAuditHead } from './audit/audit-reader.js';
 import { keyIdOf, newestValidCheckpoint } from './audit/checkpoint.js';
 import { AccountService } from './auth/account-service.js';
 import { SessionService } from './auth/session-service.js';
+import type { BoundedConcurrency } from './auth/bounded-concurrency.js';
+import { MfaService } from './auth/mfa-service.js';
+import { LoginThrottle } from './auth/login-throttle.js';
+import { ClientThrottle } from './auth/client-throttle.js';
+import { ApiKeyService } from './auth/api-key-service.js';
+import { CareRelationships } from './auth/care-relationships.js';
+import { BreakGlassService } from './auth/break-glass-service.js';
+import { AccessControl } from './auth/access-control.js';
+import { Authenticator } from './auth/authenticator.js';
+import type { CredentialVerifier } from './auth/authenticator.js';
+import { OidcVerifier } from './auth/oidc-verifier.js';
+import type { OidcVerifierSettings } from './auth/oidc-verifier.js';
+import { isPersonRole, personRoles, roles as knownRoles } from './auth/roles.js';
 import type { Principal } from './auth/principal.js';
+import { SecretBox } from './storage/secret-box.js';
+import { parsePolicy } from './policy/parse-policy.js';
+import type { CompiledPolicy } from './policy/compiled-policy.js';
+import { DATA_VIEW_NAMES } from './policy/data-views.js';
 import { buildServer } from './http/build-server.js';
 import { systemClock } from './shared/clock.js';
 import type { Clock } from './shared/clock.js';
@@ -35,6 +53,32 @@ import { WardError } from './shared/ward-error.js';
 export { createLogger };
 
 export const SYSTEM_PRINCIPAL: Principal = { id: 'ward', kind: 'system', roles: [] };
+
+/** The policy Ward ships with; `ward init` copies it into the data directory to be edited. */
+export const DEFAULT_POLICY_FILE = fileURLToPath(new URL('../data/policy/default-policy.json', import.meta.url));
+
+export function policyFileOf(config: WardConfig): string {
+  return config.policyFile ?? wardPaths(config.dataDir).policyFile;
+}
+
+/** Read and validate a policy file; any problem stops the caller with every problem listed. */
+export function readPolicyFile(file: string): CompiledPolicy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new WardError('policy.missing', `cannot read the policy file ${file} (run \`ward init --if-missing\` to install the default)`);
+  }
+  return parsePolicy(text, { roles: knownRoles, views: DATA_VIEW_NAMES });
+}
+
+/** Install the default policy where none exists yet; returns whether it did. */
+function installDefaultPolicy(file: string): boolean {
+  if (existsSync(file)) return false;
+  copyFileSync(DEFAULT_POLICY_FILE, file);
+  chmodSync(file, 0o600);
+  return true;
+}
 
 export function isInitialized(paths: WardPaths): boolean {
   return existsSync(paths.signingKey) && existsSync(paths.keyFile);
@@ -62,6 +106,8 @@ export async function openDatabase(config: WardConfig, options: { readonly?: boo
 
 export interface InitResult {
   created: boolean;
+  /** The default policy file was installed (also on an initialized directory that had none). */
+  policyInstalled?: boolean;
   adminUsername?: string;
   oneTimePassword?: string;
   auditKeyId?: string;
@@ -76,7 +122,7 @@ export interface InitResult {
 export async function initWard(config: WardConfig, options: { adminUsername: string; ifMissing: boolean; clock?: Clock }): Promise<InitResult> {
   const paths = wardPaths(config.dataDir);
   if (isInitialized(paths)) {
-    if (options.ifMissing) return { created: false };
+    if (options.ifMissing) return { created: false, policyInstalled: config.policyFile === undefined && installDefaultPolicy(paths.policyFile) };
     throw new WardError('init.already_initialized', `${paths.dataDir} is already initialized`);
   }
   const clock = options.clock ?? systemClock;
@@ -101,10 +147,11 @@ export async function initWard(config: WardConfig, options: { adminUsername: str
     });
     const accounts = new AccountService(database.db, audit, clock);
     const { oneTimePassword } = await accounts.create({ username: options.adminUsername, roles: ['admin'] }, SYSTEM_PRINCIPAL);
+    const policyInstalled = config.policyFile === undefined && installDefaultPolicy(paths.policyFile);
     createLocalKeyFile(paths.keyFile, clock.now());
     writeSigningKeyFiles(paths.signingKey, paths.verifyKey, signing);
     done = true;
-    return { created: true, adminUsername: options.adminUsername, oneTimePassword, auditKeyId: keyId };
+    return { created: true, policyInstalled, adminUsername: options.adminUsername, oneTimePassword, auditKeyId: keyId };
   } finally {
     // Only a completed init signs a checkpoint: a failed one must not leave signatures by a
     // key that was never kept.
@@ -127,6 +174,14 @@ export interface WardRuntime {
   audit: AuditLog;
   accounts: AccountService;
   sessions: SessionService;
+  mfa: MfaService;
+  apiKeys: ApiKeyService;
+  relationships: CareRelationships;
+  breakGlass: BreakGlassService;
+  access: AccessControl;
+  authenticator: Authenticator;
+  /** The policy in force (read and validated once, at start). */
+  policy: () => CompiledPolicy;
   paths: WardPaths;
   clock: Clock;
 }
@@ -135,8 +190,9 @@ export interface WardRuntime {
 export async function openRuntime(config: WardConfig, options: { clock?: Clock; maxPageCount?: number } = {}): Promise<WardRuntime> {
   const paths = wardPaths(config.dataDir);
   requireInitialized(paths);
-  readLocalKeyFile(paths.keyFile); // validates presence, format and permissions now, not at first use
+  const localKeys = readLocalKeyFile(paths.keyFile); // validates presence, format and permissions now, not at first use
   const signingKey = readSigningKey(paths.signingKey);
+  const compiledPolicy = readPolicyFile(policyFileOf(config));
   const clock = options.clock ?? systemClock;
   const { database } = await openDatabase(config);
   const checkpointFile = new CheckpointFile(paths.checkpointFile);
@@ -147,9 +203,59 @@ export async function openRuntime(config: WardConfig, options: { clock?: Clock; 
     throw e;
   }
   const audit = new AuditLog({ db: database.db, clock, signingKey, checkpointSink: checkpointFile });
-  const accounts = new AccountService(database.db, audit, clock);
-  const sessions = new SessionService(database.db, audit, accounts, clock, config.session);
-  return { database, audit, accounts, sessions, paths, clock };
+  return { database, audit, paths, clock, ...buildAccessServices({ db: database.db, audit, clock, box: new SecretBox(localKeys), policy: compiledPolicy, config }) };
+}
+
+/**
+ * The identity and access services over one database and audit log (shared with the test
+ * worlds, so tests run the same wiring as the server).
+ */
+export function buildAccessServices(input: {
+  db: WardDatabase['db'];
+  audit: AuditLog;
+  clock: Clock;
+  box: SecretBox;
+  policy: CompiledPolicy;
+  config: Pick<WardConfig, 'session' | 'lockout' | 'breakGlass' | 'oidc'>;
+  oidcKeys?: ConstructorParameters<typeof OidcVerifier>[1]['keys'];
+  /** Cap on password verifications in flight (default: the session service's). */
+  verifications?: BoundedConcurrency;
+}): Omit<WardRuntime, 'database' | 'audit' | 'paths' | 'clock'> {
+  const { db, audit, clock, box, config } = input;
+  const accounts = new AccountService(db, audit, clock);
+  const mfa = new MfaService(db, audit, box, clock);
+  const sessions = new SessionService(db, audit, accounts, clock, config.session, {
+    mfa,
+    loginThrottle: new LoginThrottle(db, clock, config.lockout),
+    clientThrottle: new ClientThrottle(clock),
+    ...(input.verifications !== undefined ? { verifications: input.verifications } : {}),
+  });
+  const apiKeys = new ApiKeyService(db, audit, clock);
+  const relationships = new CareRelationships(db, audit, clock);
+  const breakGlass = new BreakGlassService(db, audit, clock, box, config.breakGlass);
+  const policy = (): CompiledPolicy => input.policy;
+  const access = new AccessControl(policy, relationships, breakGlass, audit, clock);
+  const oidc: CredentialVerifier | undefined = config.oidc === undefined
+    ? undefined
+    : new OidcVerifier(checkedOidcSettings(config.oidc), { clock, ...(input.oidcKeys !== undefined ? { keys: input.oidcKeys } : {}) });
+  const authenticator = new Authenticator({
+    sessions: { verify: async (token) => {
+      const principal = await sessions.authenticate(token);
+      return principal === undefined ? { ok: false, reason: 'auth.session_invalid' } : { ok: true, principal };
+    } },
+    apiKeys: { verify: (token) => apiKeys.authenticate(token) },
+    ...(oidc !== undefined ? { oidc } : {}),
+  }, audit);
+  return { accounts, sessions, mfa, apiKeys, relationships, breakGlass, access, authenticator, policy };
+}
+
+/** The OIDC role map may only name person roles Ward knows: a typo must stop the start, not grant nothing silently. */
+function checkedOidcSettings(oidc: NonNullable<WardConfig['oidc']>): OidcVerifierSettings {
+  for (const [claim, mapped] of Object.entries(oidc.roleMap)) {
+    const bad = mapped.find((r) => !isPersonRole(r));
+    if (bad !== undefined) throw new WardError('config.invalid', `oidc.roleMap.${claim}: ${JSON.stringify(bad)} is not a role for people; roles are: ${personRoles.join(', ')}`);
+  }
+  return oidc;
 }
 
 /**
@@ -209,13 +315,18 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
       audit: rt.audit,
       accounts: rt.accounts,
       sessions: rt.sessions,
+      mfa: rt.mfa,
+      authenticator: rt.authenticator,
+      access: rt.access,
+      breakGlass: rt.breakGlass,
       ready: async () => {
         if (draining || !checkpointHealthy) return false;
         await rt.database.db.selectFrom('audit_head').select('seq').executeTakeFirstOrThrow();
         return true;
       },
     });
-    await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.start', outcome: 'success' });
+    // The policy version in force is on record from the first entry of every run.
+    await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.start', outcome: 'success', details: { policy: rt.policy().version } });
     timer = setInterval(tick, 1000);
     timer.unref();
     address = await app.listen({ host: config.host, port: config.port });

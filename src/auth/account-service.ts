@@ -1,8 +1,9 @@
 /**
- * Local accounts: creation (with a one-time password shown once), password change, lookup.
- * Every change runs in one transaction with its audit entry (`AuditLog.transact`).
- * Multi-factor authentication, lockout and the rest of account management arrive with the
- * identity and access work; this is the foundation they extend.
+ * Local accounts for people: creation (with a one-time password shown once), password change,
+ * listing, disabling and enabling, lookup. Every change runs in one transaction with its audit
+ * entry (`AuditLog.transact`). Disabling ends every session in that same transaction
+ * (45 CFR 164.308(a)(3)(ii)(C) termination procedures: access ends at once, not at the next
+ * timeout). Accounts hold person roles only; service identities use API keys.
  */
 import type { Kysely } from 'kysely';
 import type { WardSchema } from '../storage/schema.js';
@@ -25,6 +26,19 @@ export interface AccountRecord {
   roles: Role[];
   mustChangePassword: boolean;
   disabled: boolean;
+}
+
+/** One row of the account list: no password hash, no second-factor secret. */
+export interface AccountSummary {
+  id: string;
+  username: string;
+  roles: Role[];
+  /** A confirmed authenticator (TOTP) is enrolled. */
+  mfaEnrolled: boolean;
+  disabled: boolean;
+  /** Until when sign-in is locked after failed attempts (ISO-8601), or null when it is not. */
+  lockedUntil: string | null;
+  createdAt: string;
 }
 
 const USERNAME = /^[a-z][a-z0-9._-]{1,63}$/;
@@ -64,6 +78,55 @@ export class AccountService {
     return { account: { id, username: input.username, roles, mustChangePassword: true, disabled: false }, oneTimePassword };
   }
 
+  /** Every account, by username, with its second-factor and lockout state. */
+  async list(): Promise<AccountSummary[]> {
+    const now = this.clock.now().toISOString();
+    const rows = await this.db
+      .selectFrom('account')
+      .leftJoin('totp_credential', (j) => j.onRef('totp_credential.account_id', '=', 'account.id').on('totp_credential.confirmed', '=', 1))
+      .leftJoin('login_throttle', 'login_throttle.username', 'account.username')
+      .select(['account.id', 'account.username', 'account.roles', 'account.disabled', 'account.created_at', 'login_throttle.locked_until'])
+      .select('totp_credential.account_id as totp_account')
+      .orderBy('account.username')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      username: r.username,
+      roles: personRolesOf(r.roles),
+      mfaEnrolled: r.totp_account !== null,
+      disabled: r.disabled === 1,
+      lockedUntil: r.locked_until !== null && r.locked_until > now ? r.locked_until : null,
+      createdAt: r.created_at,
+    }));
+  }
+
+  /**
+   * Disable an account: sign-in stops and every session ends, in one audited transaction
+   * (`account.disable`, with `details.sessionsRevoked`). Nobody disables their own account,
+   * so the last administrator cannot lock everyone out by mistake.
+   */
+  async disable(username: string, actor: Principal, context: AuditContext = {}): Promise<{ sessionsRevoked: number }> {
+    return this.audit.transact(async (trx, record) => {
+      const row = await trx.selectFrom('account').select('id').where('username', '=', username).executeTakeFirst();
+      if (!row) throw notFound();
+      if (row.id === actor.id) throw new WardError('account.disable_self', 'you cannot disable your own account', { status: 409 });
+      await trx.updateTable('account').set({ disabled: 1 }).where('id', '=', row.id).execute();
+      const sessionsRevoked = await revokeSessionsOf(trx, row.id);
+      record(auditEntryOf(actor, 'account.disable', 'success', { resource: { type: 'Account', id: row.id }, details: { sessionsRevoked } }, context));
+      return { sessionsRevoked };
+    });
+  }
+
+  /** Enable a disabled account again (audited `account.enable`); its old sessions stay ended. */
+  async enable(username: string, actor: Principal, context: AuditContext = {}): Promise<void> {
+    await this.audit.transact(async (trx, record) => {
+      const row = await trx.selectFrom('account').select('id').where('username', '=', username).executeTakeFirst();
+      if (!row) throw notFound();
+      await trx.updateTable('account').set({ disabled: 0 }).where('id', '=', row.id).execute();
+      record(auditEntryOf(actor, 'account.enable', 'success', { resource: { type: 'Account', id: row.id } }, context));
+    });
+  }
+
   async findByUsername(username: string): Promise<(AccountRecord & { passwordHash: string }) | undefined> {
     const row = await this.db.selectFrom('account').selectAll().where('username', '=', username).executeTakeFirst();
     return row && toRecord(row);
@@ -100,11 +163,18 @@ export class AccountService {
   }
 }
 
+const notFound = (): WardError => new WardError('account.not_found', 'no such account', { status: 404 });
+
+/** Stored roles, keeping only person roles: a service role in an account row is never granted. */
+function personRolesOf(stored: string): Role[] {
+  return parseRoles(stored).filter(isPersonRole);
+}
+
 function toRecord(row: WardSchema['account']): AccountRecord & { passwordHash: string } {
   return {
     id: row.id,
     username: row.username,
-    roles: parseRoles(row.roles),
+    roles: personRolesOf(row.roles),
     mustChangePassword: row.must_change_password === 1,
     disabled: row.disabled === 1,
     passwordHash: row.password_hash,

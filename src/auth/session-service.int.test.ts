@@ -1,15 +1,23 @@
 /**
  * Sessions on both databases: the work a login does does not depend on whether the account
  * exists or is disabled, a password change ends every session in its own audited transaction,
- * a token resolves with one read, and password verifications are capped.
+ * a token resolves with one read, password verifications are capped, idle and absolute
+ * timeouts end sessions (45 CFR 164.312(a)(2)(iii)), logout ends one, a client that fails too
+ * often is throttled, and no credential ever reaches the audit log.
  */
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { testDialects } from '../storage/testing/test-databases.js';
 import { createAuditWorld } from '../audit/testing/audit-world.js';
 import type { AuditWorld } from '../audit/testing/audit-world.js';
+import { SecretBox } from '../storage/secret-box.js';
 import { AccountService } from './account-service.js';
 import { SessionService } from './session-service.js';
 import { BoundedConcurrency } from './bounded-concurrency.js';
+import { MfaService } from './mfa-service.js';
+import { ClientThrottle } from './client-throttle.js';
+import { ApiKeyService } from './api-key-service.js';
+import { totpCodeAt } from './testing/totp-helper.js';
 import type { Principal } from './principal.js';
 
 const ADMIN: Principal = { id: 'ward', kind: 'system', roles: [] };
@@ -28,6 +36,7 @@ interface World {
   w: AuditWorld;
   accounts: AccountService;
   sessions: SessionService;
+  mfa: MfaService;
   verifications: CountingConcurrency;
   /** An account whose one-time password is already replaced by PASSWORD. */
   account(username: string, roles?: string[]): Promise<string>;
@@ -41,14 +50,16 @@ describe.each(testDialects())('SessionService on $name', (dialect) => {
     w = undefined;
   });
 
-  async function world(limits = { maxInFlight: 4, maxQueued: 32 }): Promise<World> {
+  async function world(limits = { maxInFlight: 4, maxQueued: 32 }, clientLimit?: number): Promise<World> {
     w = await createAuditWorld(dialect);
     const aw = w;
     const accounts = new AccountService(aw.t.db, aw.log, aw.clock);
     const verifications = new CountingConcurrency(limits);
-    const sessions = new SessionService(aw.t.db, aw.log, accounts, aw.clock, { idleMinutes: 15, absoluteHours: 8 }, verifications);
+    const mfa = new MfaService(aw.t.db, aw.log, new SecretBox({ activeId: 'kek-1', keys: new Map([['kek-1', randomBytes(32)]]) }), aw.clock);
+    const clientThrottle = new ClientThrottle(aw.clock, clientLimit === undefined ? {} : { maxFailures: clientLimit });
+    const sessions = new SessionService(aw.t.db, aw.log, accounts, aw.clock, { idleMinutes: 15, absoluteHours: 8 }, { mfa, verifications, clientThrottle });
     return {
-      w: aw, accounts, sessions, verifications,
+      w: aw, accounts, sessions, mfa, verifications,
       async account(username, roles = ['clinician']) {
         const { account, oneTimePassword } = await accounts.create({ username, roles }, ADMIN);
         await accounts.changePassword(account.id, oneTimePassword, PASSWORD);
@@ -117,7 +128,7 @@ describe.each(testDialects())('SessionService on $name', (dialect) => {
     // A role Ward no longer knows is dropped, never granted.
     await x.w.t.db.updateTable('account').set({ roles: JSON.stringify(['coder', 'wizard']) }).where('id', '=', id).execute();
     const findById = vi.spyOn(x.accounts, 'findById');
-    expect(await x.sessions.authenticate(s.token)).toEqual({ id, kind: 'person', roles: ['coder'], mustChangePassword: false });
+    expect(await x.sessions.authenticate(s.token)).toEqual({ id, kind: 'person', roles: ['coder'], mustChangePassword: false, mfaEnrollmentRequired: true, authn: 'session' });
     expect(findById).not.toHaveBeenCalled();
     await x.w.t.db.updateTable('account').set({ disabled: 1 }).where('id', '=', id).execute();
     expect(await x.sessions.authenticate(s.token)).toBeUndefined();
@@ -133,5 +144,135 @@ describe.each(testDialects())('SessionService on $name', (dialect) => {
     expect(refused.length).toBeGreaterThanOrEqual(1);
     for (const e of refused) expect(e).toMatchObject({ code: 'auth.busy', status: 429 });
     expect((await x.sessions.login('ana', PASSWORD)).token).toMatch(/^wss_/);
+  });
+
+  it('ends a session idle for longer than the idle timeout, and keeps one in use', async () => {
+    const x = await world();
+    await x.account('ana');
+    const s = await x.sessions.login('ana', PASSWORD);
+    const idle = 15 * 60_000;
+    x.w.clock.advance(idle - 1);
+    expect(await x.sessions.authenticate(s.token)).toMatchObject({ authn: 'session' });
+    // Use restarts the idle clock: the limit counts from the last request.
+    x.w.clock.advance(idle - 1);
+    expect(await x.sessions.authenticate(s.token)).toBeDefined();
+    x.w.clock.advance(idle + 1);
+    expect(await x.sessions.authenticate(s.token)).toBeUndefined();
+  });
+
+  it('ends a session at its absolute lifetime however active it is', async () => {
+    const x = await world();
+    await x.account('ana');
+    const s = await x.sessions.login('ana', PASSWORD);
+    const lifetime = 8 * 3_600_000;
+    expect(Date.parse(s.expiresAt) - x.w.clock.now().getTime()).toBe(lifetime);
+    for (let elapsed = 0; elapsed + 14 * 60_000 < lifetime; elapsed += 14 * 60_000) {
+      x.w.clock.advance(14 * 60_000);
+      expect(await x.sessions.authenticate(s.token)).toBeDefined();
+    }
+    x.w.clock.set(new Date(Date.parse(s.expiresAt) - 1));
+    expect(await x.sessions.authenticate(s.token)).toBeDefined();
+    x.w.clock.advance(1);
+    expect(await x.sessions.authenticate(s.token)).toBeUndefined();
+  });
+
+  it('logout ends that session only, and is audited', async () => {
+    const x = await world();
+    const id = await x.account('ana');
+    const one = await x.sessions.login('ana', PASSWORD);
+    const two = await x.sessions.login('ana', PASSWORD);
+    const p = await x.sessions.authenticate(one.token);
+    await x.sessions.logout(one.token, p!, { requestId: 'req-3' });
+    expect(await x.sessions.authenticate(one.token)).toBeUndefined();
+    expect(await x.sessions.authenticate(two.token)).toBeDefined();
+    // Someone else's principal cannot end a session that is not theirs.
+    await x.account('bob');
+    const bob = await x.sessions.login('bob', PASSWORD);
+    await x.sessions.logout(two.token, bob.principal);
+    expect(await x.sessions.authenticate(two.token)).toBeDefined();
+    expect(await x.entries('auth.logout')).toContainEqual(expect.objectContaining({ who: { id, kind: 'person' }, outcome: 'success', requestId: 'req-3' }));
+  });
+
+  it('marks a person without a second factor as needing enrollment, on login and on every request', async () => {
+    const x = await world();
+    await x.account('ana');
+    const s = await x.sessions.login('ana', PASSWORD);
+    expect(s.principal).toMatchObject({ mfaEnrollmentRequired: true, authn: 'session' });
+    expect(await x.sessions.authenticate(s.token)).toMatchObject({ mfaEnrollmentRequired: true });
+    const row = await x.w.t.db.selectFrom('session').select('mfa').executeTakeFirstOrThrow();
+    expect(row.mfa).toBe(0);
+    const ok = await x.entries('auth.login');
+    expect(ok.at(-1)).toMatchObject({ outcome: 'success', details: { mfa: false } });
+  });
+
+  it('throttles a client that fails too often across usernames (password spraying), with the same answer for every username', async () => {
+    const x = await world({ maxInFlight: 4, maxQueued: 32 }, 3);
+    await x.account('ana');
+    const sprayer = { client: '203.0.113.7' };
+    for (const u of ['bob', 'carol', 'ana']) {
+      await expect(x.sessions.login(u, 'Summer2026!Summer2026!', sprayer)).rejects.toMatchObject({ code: 'auth.bad_credentials' });
+    }
+    const runs = x.verifications.runs;
+    for (const u of ['ana', 'dave']) {
+      // Even the right password: the client is refused before any password work.
+      const e = await x.sessions.login(u, PASSWORD, sprayer).catch((err: unknown) => err);
+      expect(e).toMatchObject({ code: 'auth.throttled', status: 429, extra: { retryAfterSeconds: 600 } });
+    }
+    expect(x.verifications.runs).toBe(runs);
+    // Another client, and the audit context's address when no client is given, are separate.
+    expect((await x.sessions.login('ana', PASSWORD, { client: '203.0.113.8' })).token).toMatch(/^wss_/);
+    await expect(x.sessions.login('ana', PASSWORD, {}, { client: '203.0.113.7' })).rejects.toMatchObject({ code: 'auth.throttled' });
+    x.w.clock.advance(10 * 60_000 + 1);
+    expect((await x.sessions.login('ana', PASSWORD, sprayer)).token).toMatch(/^wss_/);
+    const denied = (await x.entries('auth.login')).filter((e) => e.outcome === 'denied').map((e) => e.reason);
+    expect(denied.filter((r) => r === 'auth.throttled')).toHaveLength(3);
+  });
+
+  it('keeps every password, second-factor secret and code, and API key secret out of the audit log', async () => {
+    const x = await world();
+    const canaries: string[] = [PASSWORD];
+    const id = await x.account('ana');
+    // A password typed into the username field is a classic leak: it must not be recorded either.
+    const typedAsUsername = 'my-Secret-Password-In-The-Username-Box';
+    canaries.push(typedAsUsername);
+    await expect(x.sessions.login(typedAsUsername, 'whatever it is 1234')).rejects.toMatchObject({ code: 'auth.bad_credentials' });
+    for (let i = 0; i < 5; i++) {
+      const wrong = `wrong-password-canary-${i}-xyz`;
+      canaries.push(wrong);
+      await x.sessions.login('ana', wrong).catch(() => undefined);
+    }
+    x.w.clock.advance(15 * 60_000);
+    const enrolling = await x.sessions.login('ana', PASSWORD);
+    const { secret, uri } = await x.mfa.beginTotp(id, 'ana', { requestId: 'req-canary' });
+    canaries.push(secret, uri);
+    const now = x.w.clock.now();
+    const valid = new Set([-1, 0, 1].map((d) => totpCodeAt(secret, new Date(now.getTime() + d * 30_000))));
+    const wrongCode = ['000000', '111111', '222222'].find((c) => !valid.has(c))!;
+    canaries.push(wrongCode);
+    await expect(x.mfa.confirmTotp(id, wrongCode)).rejects.toMatchObject({ code: 'mfa.code_invalid' });
+    const code = totpCodeAt(secret, now);
+    canaries.push(code);
+    await x.mfa.confirmTotp(id, code);
+    expect(await x.sessions.authenticate(enrolling.token)).toBeUndefined();
+    x.w.clock.advance(30_000);
+    const next = totpCodeAt(secret, x.w.clock.now());
+    canaries.push(next);
+    await x.sessions.login('ana', PASSWORD, { totp: next });
+    await expect(x.sessions.login('ana', PASSWORD, { totp: next })).rejects.toMatchObject({ code: 'auth.bad_credentials' });
+    const keys = new ApiKeyService(x.w.t.db, x.w.log, x.w.clock);
+    const issued = await keys.create({ service: 'scheduler-app', roles: ['workflow'], scopes: ['model.chat', 'patient.*'] }, ADMIN);
+    const rotated = await keys.rotate(issued.record.id, ADMIN, { graceHours: 1 });
+    for (const k of [issued.key, rotated.key]) canaries.push(k, k.slice(-43));
+    await keys.authenticate(`wak_${issued.record.id}_${'A'.repeat(43)}`);
+
+    await x.w.log.flush();
+    const bodies = (await x.w.t.db.selectFrom('audit_entry').select('body').execute()).map((r) => r.body);
+    expect(bodies.length).toBeGreaterThan(15);
+    for (const c of canaries) {
+      for (const b of bodies) expect(b.includes(c), 'a credential reached the audit log').toBe(false);
+    }
+    // The events themselves are all there, by id and code.
+    const actions = new Set(bodies.map((b) => (JSON.parse(b) as { action: string }).action));
+    for (const a of ['auth.login', 'auth.lockout', 'mfa.totp_begin', 'mfa.totp_confirm', 'api-key.create', 'api-key.rotate']) expect(actions).toContain(a);
   });
 });

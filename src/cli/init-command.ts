@@ -15,7 +15,7 @@ export function registerInitCommand(program: Command, io: CliIo): void {
       const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
       const r = await initWard(config, { adminUsername: opts.admin, ifMissing: opts.ifMissing ?? false });
       if (!r.created) {
-        io.out(`ward: ${config.dataDir} is already initialized\n`);
+        io.out(`ward: ${config.dataDir} is already initialized${r.policyInstalled ? '; installed the default access policy (policy.json)' : ''}\n`);
         return;
       }
       io.out(
@@ -25,8 +25,10 @@ export function registerInitCommand(program: Command, io: CliIo): void {
           `  audit key id:     ${r.auditKeyId ?? ''}  (record it: verifiers check checkpoints against it)`,
           `  administrator:    ${r.adminUsername ?? ''}`,
           `  one-time password: ${r.oneTimePassword ?? ''}`,
+          `  access policy:    ${r.policyInstalled ? 'policy.json (the default; edit it, then \`ward policy check\`)' : 'as configured'}`,
           '',
-          'The password is shown only this once and must be changed at first sign-in.',
+          'The password is shown only this once and must be changed at first sign-in;',
+          'then an authenticator app (TOTP) must be enrolled before anything else.',
           '',
         ].join('\n'),
       );

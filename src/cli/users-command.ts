@@ -1,16 +1,21 @@
 /**
- * `ward users add`: create an account with a one-time password (shown once), audited with
- * the OS user at the console as the actor. The rest of account management (list, disable,
- * reset-mfa) comes with the identity and access work.
+ * `ward users add|list|disable|enable|reset-mfa`: local accounts, managed from the console and
+ * audited with the OS user at the console as the actor. Disabling ends every session at once;
+ * resetting the second factor ends every session and makes the person enroll again at the
+ * next sign-in.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
-import { openRuntime } from '../main.js';
 import { personRoles } from '../auth/roles.js';
 import type { Principal } from '../auth/principal.js';
+import { WardError } from '../shared/ward-error.js';
 import type { CliIo } from './cli-io.js';
 import { dataDirOption } from './cli-options.js';
 import { consoleUser } from './console-user.js';
+import { formatTable } from './format-table.js';
+import { withRuntime } from './with-runtime.js';
+
+/** The person who ran the command is accountable for the change, not Ward itself. */
+const actor = (): Principal => ({ ...consoleUser(), roles: [] });
 
 export function registerUsersCommand(program: Command, io: CliIo): void {
   const users = program.command('users').description('manage local accounts');
@@ -21,16 +26,65 @@ export function registerUsersCommand(program: Command, io: CliIo): void {
     .requiredOption('--role <role...>', 'one or more roles')
     .addOption(dataDirOption())
     .action(async (opts: { username: string; role: string[]; data?: string }) => {
-      const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
-      const rt = await openRuntime(config);
-      try {
-        // The person who ran the command is accountable for the account, not Ward itself.
-        const actor: Principal = { ...consoleUser(), roles: [] };
-        const { account, oneTimePassword } = await rt.accounts.create({ username: opts.username, roles: opts.role }, actor);
-        io.out(`created ${account.username} (${account.id}) with roles ${account.roles.join(', ')}\none-time password: ${oneTimePassword}\n(shown only this once; it must be changed at first sign-in)\n`);
-      } finally {
-        await rt.audit.close();
-        await rt.database.close();
-      }
+      await withRuntime(io, opts, async (rt) => {
+        const { account, oneTimePassword } = await rt.accounts.create({ username: opts.username, roles: opts.role }, actor());
+        io.out(`created ${account.username} (${account.id}) with roles ${account.roles.join(', ')}\none-time password: ${oneTimePassword}\n(shown only this once; it must be changed at first sign-in, then an authenticator app enrolled)\n`);
+      });
+    });
+
+  users
+    .command('list')
+    .description('list accounts: roles, second factor, disabled, locked')
+    .option('--json', 'one JSON object per line')
+    .addOption(dataDirOption())
+    .action(async (opts: { json?: boolean; data?: string }) => {
+      await withRuntime(io, opts, async (rt) => {
+        const list = await rt.accounts.list();
+        if (opts.json) {
+          for (const a of list) io.out(`${JSON.stringify(a)}\n`);
+          return;
+        }
+        io.out(formatTable(['USERNAME', 'ID', 'ROLES', 'MFA', 'STATUS', 'LOCKED UNTIL', 'CREATED'], list.map((a) => [
+          a.username, a.id, a.roles.join(','), a.mfaEnrolled ? 'totp' : 'not enrolled', a.disabled ? 'disabled' : 'active', a.lockedUntil ?? '-', a.createdAt,
+        ])));
+      });
+    });
+
+  users
+    .command('disable')
+    .description('disable an account: sign-in stops and every session ends at once')
+    .argument('<username>')
+    .addOption(dataDirOption())
+    .action(async (username: string, opts: { data?: string }) => {
+      await withRuntime(io, opts, async (rt) => {
+        const { sessionsRevoked } = await rt.accounts.disable(username, actor());
+        io.out(`disabled ${username}; ${sessionsRevoked} session(s) ended\n`);
+      });
+    });
+
+  users
+    .command('enable')
+    .description('enable a disabled account')
+    .argument('<username>')
+    .addOption(dataDirOption())
+    .action(async (username: string, opts: { data?: string }) => {
+      await withRuntime(io, opts, async (rt) => {
+        await rt.accounts.enable(username, actor());
+        io.out(`enabled ${username}\n`);
+      });
+    });
+
+  users
+    .command('reset-mfa')
+    .description('remove an account\'s authenticator (lost phone): its sessions end and it must enroll again')
+    .argument('<username>')
+    .addOption(dataDirOption())
+    .action(async (username: string, opts: { data?: string }) => {
+      await withRuntime(io, opts, async (rt) => {
+        const account = await rt.accounts.findByUsername(username);
+        if (!account) throw new WardError('account.not_found', 'no account with that username');
+        const { removed, sessionsRevoked } = await rt.mfa.resetTotp(account.id, actor());
+        io.out(`${removed ? 'removed the authenticator of' : 'no authenticator was enrolled for'} ${username}; ${sessionsRevoked} session(s) ended\n`);
+      });
     });
 }

@@ -7,6 +7,9 @@ import { registerMigrateCommand } from './migrate-command.js';
 import { registerAuditCommand } from './audit-command.js';
 import { registerUsersCommand } from './users-command.js';
 import { registerDeidCommand } from './deid-command.js';
+import { registerPolicyCommand } from './policy-command.js';
+import { registerApiKeysCommand } from './api-keys-command.js';
+import { registerCareTeamCommand } from './care-team-command.js';
 import { isWardError } from '../shared/ward-error.js';
 
 export function buildWardProgram(io: CliIo): Command {
@@ -21,6 +24,9 @@ export function buildWardProgram(io: CliIo): Command {
   registerMigrateCommand(program, io);
   registerAuditCommand(program, io);
   registerUsersCommand(program, io);
+  registerApiKeysCommand(program, io);
+  registerCareTeamCommand(program, io);
+  registerPolicyCommand(program, io);
   registerDeidCommand(program, { io });
   for (const c of program.commands) c.exitOverride();
   return program;

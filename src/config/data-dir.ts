@@ -9,6 +9,8 @@ export interface WardPaths {
   verifyKey: string;
   checkpointFile: string;
   configFile: string;
+  /** The access policy an administrator edits (`ward policy check` validates it). */
+  policyFile: string;
 }
 
 export function wardPaths(dataDir: string): WardPaths {
@@ -20,5 +22,6 @@ export function wardPaths(dataDir: string): WardPaths {
     verifyKey: join(dataDir, 'keys', 'audit-signing-key.pub.pem'),
     checkpointFile: join(dataDir, 'audit-checkpoints.jsonl'),
     configFile: join(dataDir, 'ward.json'),
+    policyFile: join(dataDir, 'policy.json'),
   };
 }

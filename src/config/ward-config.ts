@@ -5,6 +5,7 @@
  * never falls back silently to something less safe.
  */
 import { z } from 'zod';
+import { oidcConfigSchema } from './oidc-config.js';
 
 export const wardConfigSchema = z
   .object({
@@ -31,6 +32,27 @@ export const wardConfigSchema = z
       })
       .strict()
       .default({ idleMinutes: 15, absoluteHours: 8 }),
+    /** Single sign-on: bearer JWTs from this OIDC issuer (absent: local accounts and API keys only). */
+    oidc: oidcConfigSchema.optional(),
+    /** The access policy file; defaults to `policy.json` in the data directory. */
+    policyFile: z.string().min(1).optional(),
+    lockout: z
+      .object({
+        /** Consecutive failed sign-ins before a username is locked (NIST SP 800-63B 5.2.2 allows at most 100). */
+        maxFailures: z.number().int().min(3).max(100).default(5),
+        lockMinutes: z.number().int().min(1).max(1440).default(15),
+      })
+      .strict()
+      .default({ maxFailures: 5, lockMinutes: 15 }),
+    breakGlass: z
+      .object({
+        /** Emergency access is time-boxed: 4 hours unless the person asks for less. */
+        defaultMinutes: z.number().int().min(5).max(720).default(240),
+        maxMinutes: z.number().int().min(5).max(720).default(240),
+      })
+      .strict()
+      .refine((b) => b.defaultMinutes <= b.maxMinutes, { message: 'defaultMinutes must not exceed maxMinutes' })
+      .default({ defaultMinutes: 240, maxMinutes: 240 }),
   })
   .strict();
 

@@ -1,54 +1,62 @@
 /**
- * Authentication for routes: a preHandler that resolves the request's bearer token (header
- * or session cookie) to a Principal, or answers 401. Unknown, expired, idle, revoked tokens
- * and disabled accounts all look the same to the caller.
+ * The access hook every route passes through (see `route-access.ts`): resolve the bearer
+ * credential (Authorization header, or the session cookie for the browser console) to a
+ * principal, then, for `policy` routes, ask access control with the stated purpose of use and
+ * the patient concerned. Unknown, expired, revoked and malformed credentials all get the same
+ * 401; every refusal is audited before the answer leaves.
  */
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { SessionService } from '../auth/session-service.js';
-import type { Role } from '../auth/roles.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import { auditEntryOf } from '../audit/audit-entry-of.js';
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { AccessControl } from '../auth/access-control.js';
 import { WardError } from '../shared/ward-error.js';
 import { auditContextOf } from './http-context.js';
-import './http-context.js';
+import { PURPOSE_HEADER } from './route-access.js';
+import type { RouteAccess } from './route-access.js';
+
+const SESSION_COOKIE = /(?:^|;\s*)ward_session=([A-Za-z0-9_-]+)/;
 
 export function tokenOf(req: FastifyRequest): string | undefined {
   const auth = req.headers.authorization;
-  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7).trim();
+  if (typeof auth === 'string') return /^Bearer\s+/i.test(auth) ? auth.replace(/^Bearer\s+/i, '').trim() : '';
   const cookie = req.headers.cookie;
-  if (typeof cookie === 'string') {
-    const m = /(?:^|;\s*)ward_session=([A-Za-z0-9_-]+)/.exec(cookie);
-    if (m?.[1]) return m[1];
-  }
+  if (typeof cookie === 'string') return SESSION_COOKIE.exec(cookie)?.[1];
   return undefined;
 }
 
-export interface AuthenticateOptions {
-  sessions: SessionService;
-  /** Allow a principal whose one-time password is not yet changed (only the password route). */
-  allowPasswordChangePending?: boolean;
+/** The stated purpose of use; a repeated header is ambiguous and refused. */
+export function purposeOf(req: FastifyRequest): string | undefined {
+  const v = req.headers[PURPOSE_HEADER];
+  if (Array.isArray(v)) throw new WardError('request.invalid', `send ${PURPOSE_HEADER} once`, { status: 400 });
+  return v === undefined || v === '' ? undefined : v.trim();
 }
 
-export function authenticate(options: AuthenticateOptions): preHandlerAsyncHookHandler {
-  return async function authenticateRequest(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
+export function accessHook(deps: { authenticator: Authenticator; access: AccessControl }): preHandlerAsyncHookHandler {
+  return async function checkAccess(req: FastifyRequest): Promise<void> {
+    if (req.is404) return;
+    const access: RouteAccess | undefined = req.routeOptions.config.access;
+    // Unreachable for routes built through buildServer (it refuses undeclared routes); kept so
+    // a route registered some other way fails closed.
+    if (access === undefined) throw new WardError('policy.route_undeclared', 'this route declares no access rule', { status: 403 });
+    if (access.kind === 'public') return;
     const token = tokenOf(req);
-    const principal = token === undefined ? undefined : await options.sessions.authenticate(token);
-    if (principal === undefined || token === undefined) {
-      throw new WardError('auth.unauthenticated', 'sign in first', { status: 401 });
-    }
-    if (principal.mustChangePassword && !options.allowPasswordChangePending) {
-      throw new WardError('auth.password_change_required', 'change the one-time password first', { status: 403 });
-    }
+    const authn = await deps.authenticator.authenticate(token, auditContextOf(req));
+    if (!authn.ok) throw new WardError('auth.unauthenticated', 'sign in or present a valid credential', { status: 401 });
+    const principal = authn.principal;
     req.principal = principal;
-    req.sessionToken = token;
+    if (principal.authn === 'session') req.sessionToken = token;
+    if (access.kind === 'self') {
+      if (access.sessionOnly && principal.authn !== 'session') {
+        throw new WardError('auth.session_required', 'this route is for people signed in with a session', { status: 403 });
+      }
+      if (!access.pending && principal.mustChangePassword) throw new WardError('auth.password_change_required', 'change the one-time password first', { status: 403 });
+      if (!access.pending && principal.mfaEnrollmentRequired) throw new WardError('auth.mfa_enrollment_required', 'enroll a second factor (TOTP) first', { status: 403 });
+      return;
+    }
+    const patient = access.patient?.(req);
+    const purpose = purposeOf(req);
+    req.permit = await deps.access.check(
+      { principal, action: access.action, ...(purpose !== undefined ? { purpose } : {}), ...(patient !== undefined ? { patient } : {}) },
+      auditContextOf(req),
+    );
   };
-}
-
-/** Deny (403, audited) unless the principal holds one of `roles`. */
-export async function requireRole(req: FastifyRequest, audit: AuditLog, roles: readonly Role[], action: string): Promise<void> {
-  const p = req.principal;
-  if (p === undefined) throw new WardError('auth.unauthenticated', 'sign in first', { status: 401 });
-  if (p.roles.some((r) => roles.includes(r))) return;
-  await audit.append(auditEntryOf(p, action, 'denied', { reason: 'policy.denied' }, auditContextOf(req)));
-  throw new WardError('policy.denied', 'your role does not permit this', { status: 403 });
 }

@@ -9,13 +9,22 @@ import type { WardSchema } from '../storage/schema.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AccountService } from '../auth/account-service.js';
 import type { SessionService } from '../auth/session-service.js';
+import type { MfaService } from '../auth/mfa-service.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { AccessControl } from '../auth/access-control.js';
+import type { BreakGlassService } from '../auth/break-glass-service.js';
+import { WardError } from '../shared/ward-error.js';
 import { newRequestId } from '../shared/ids.js';
 import { isWardError } from '../shared/ward-error.js';
 import { PROBLEM_CONTENT_TYPE, problem, problemFromError } from './problem.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
+import { breakGlassRoutes } from './routes/break-glass-routes.js';
+import { accessRoutes } from './routes/access-routes.js';
+import { accessHook } from './authenticate.js';
 import './http-context.js';
+import './route-access.js';
 
 export interface ServerDeps {
   logger: FastifyBaseLogger;
@@ -23,6 +32,10 @@ export interface ServerDeps {
   audit: AuditLog;
   accounts: AccountService;
   sessions: SessionService;
+  mfa: MfaService;
+  authenticator: Authenticator;
+  access: AccessControl;
+  breakGlass: BreakGlassService;
   /** True while the server should receive traffic (database reachable, not shutting down). */
   ready: () => Promise<boolean>;
 }
@@ -97,8 +110,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     void reply.status(404).type(PROBLEM_CONTENT_TYPE).send(problem(404, 'http.not_found', req.id, 'no such route'));
   });
 
+  // Nothing is reachable by omission: a route that does not declare its access rule stops
+  // the server from being built.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access === undefined) {
+      throw new WardError('policy.route_undeclared', `route ${route.method.toString()} ${route.url} declares no access rule`);
+    }
+  });
+  app.addHook('preHandler', accessHook({ authenticator: deps.authenticator, access: deps.access }));
+
   await app.register(healthRoutes, { ready: deps.ready });
-  await app.register(authRoutes, { accounts: deps.accounts, sessions: deps.sessions });
-  await app.register(auditRoutes, { db: deps.db, audit: deps.audit, sessions: deps.sessions });
+  await app.register(authRoutes, { accounts: deps.accounts, sessions: deps.sessions, mfa: deps.mfa });
+  await app.register(auditRoutes, { db: deps.db, audit: deps.audit });
+  await app.register(breakGlassRoutes, { breakGlass: deps.breakGlass, audit: deps.audit });
+  await app.register(accessRoutes, { access: deps.access, audit: deps.audit });
   return app;
 }

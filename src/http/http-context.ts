@@ -1,11 +1,15 @@
 import type { Principal } from '../auth/principal.js';
+import type { AccessPermit } from '../auth/access-control.js';
 import type { AuditContext } from '../audit/audit-entry-of.js';
 import type { FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** The bearer credential of the request, when it is a session token (for sign-out). */
     sessionToken?: string;
+    /** Set on `policy` routes once the policy has permitted the request. */
+    permit?: AccessPermit;
   }
 }
 

@@ -11,6 +11,7 @@ import { AuditLog } from '../audit/audit-log.js';
 import { openSqlite } from '../storage/open-sqlite.js';
 import { openPostgres } from '../storage/open-postgres.js';
 import { BoundedConcurrency } from '../auth/bounded-concurrency.js';
+import { totpCodeAt } from '../auth/testing/totp-helper.js';
 
 function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }, status: number, code: string): void {
   expect(res.statusCode).toBe(status);
@@ -87,8 +88,10 @@ describe.each(testDialects())('HTTP API on $name', (dialect) => {
 
   it('answers 429 with Retry-After when too many password verifications are in flight', async () => {
     w = await createHttpWorld(dialect, { passwordVerifications: new BoundedConcurrency({ maxInFlight: 1, maxQueued: 0, retryAfterSeconds: 3 }) });
-    const { password } = await w.userWithToken('ana', ['clinician']);
-    const login = (): Promise<Awaited<ReturnType<HttpWorld['app']['inject']>>> => w!.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: 'ana', password } });
+    const { password, totpSecret } = await w.userWithToken('ana', ['clinician']);
+    w.clock.advance(30_000);
+    const totp = totpCodeAt(totpSecret, w.clock.now());
+    const login = (): Promise<Awaited<ReturnType<HttpWorld['app']['inject']>>> => w!.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: 'ana', password, totp } });
     const results = await Promise.all([login(), login(), login()]);
     expect(results.filter((r) => r.statusCode === 200).length).toBeGreaterThanOrEqual(1);
     const busy = results.filter((r) => r.statusCode !== 200);
@@ -120,38 +123,39 @@ describe.each(testDialects())('HTTP API on $name', (dialect) => {
 
   it('ends sessions after the idle timeout and at logout', async () => {
     w = await createHttpWorld(dialect);
-    const { token } = await w.userWithToken('po', ['privacy-officer']);
+    const { token, password, totpSecret } = await w.userWithToken('po', ['privacy-officer']);
     const me = (): Promise<{ statusCode: number }> => w!.app.inject({ method: 'GET', url: '/v1/auth/me', headers: { authorization: `Bearer ${token}` } });
     w.clock.advance(14 * 60_000);
     expect((await me()).statusCode).toBe(200);
     w.clock.advance(16 * 60_000);
     expect((await me()).statusCode).toBe(401);
-    const second = await w.sessions.login('po', 'correct horse battery po staple');
-    const out = await w.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { authorization: `Bearer ${second.token}` } });
+    const second = await w.login('po', password, totpSecret);
+    const out = await w.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { authorization: `Bearer ${second}` } });
     expect(out.statusCode).toBe(204);
-    expect((await w.app.inject({ method: 'GET', url: '/v1/auth/me', headers: { authorization: `Bearer ${second.token}` } })).statusCode).toBe(401);
+    expect((await w.app.inject({ method: 'GET', url: '/v1/auth/me', headers: { authorization: `Bearer ${second}` } })).statusCode).toBe(401);
   });
 
   it('lets privacy officers search the audit trail, and audits the search', async () => {
     w = await createHttpWorld(dialect);
     for (let i = 0; i < 30; i++) await w.log.append(sampleEntry(i));
     const { token, id } = await w.userWithToken('po', ['privacy-officer']);
-    const res = await w.app.inject({ method: 'GET', url: '/v1/audit/entries?patient=pt-3&limit=2', headers: { authorization: `Bearer ${token}` } });
+    const headers = { authorization: `Bearer ${token}`, 'x-purpose-of-use': 'HCOMPL' };
+    const res = await w.app.inject({ method: 'GET', url: '/v1/audit/entries?patient=pt-3&limit=2', headers });
     expect(res.statusCode).toBe(200);
     const body = res.json<{ entries: { patient: string; seq: number }[]; nextBefore?: number }>();
     expect(body.entries).toHaveLength(2);
     expect(body.entries.every((e) => e.patient === 'pt-3')).toBe(true);
     expect(body.entries[0]!.seq).toBeGreaterThan(body.entries[1]!.seq);
-    const page2 = await w.app.inject({ method: 'GET', url: `/v1/audit/entries?patient=pt-3&limit=2&before=${String(body.nextBefore)}`, headers: { authorization: `Bearer ${token}` } });
+    const page2 = await w.app.inject({ method: 'GET', url: `/v1/audit/entries?patient=pt-3&limit=2&before=${String(body.nextBefore)}`, headers });
     expect(page2.json<{ entries: { seq: number }[] }>().entries[0]!.seq).toBeLessThan(body.entries[1]!.seq);
-    const denied = await w.app.inject({ method: 'GET', url: '/v1/audit/entries?outcome=denied', headers: { authorization: `Bearer ${token}` } });
+    const denied = await w.app.inject({ method: 'GET', url: '/v1/audit/entries?outcome=denied', headers });
     expect(denied.json<{ entries: { outcome: string }[] }>().entries.every((e) => e.outcome === 'denied')).toBe(true);
     await w.log.flush();
     const searches = await w.t.db.selectFrom('audit_entry').select(['principal_id', 'patient_id', 'outcome']).where('action', '=', 'audit.search').execute();
     expect(searches).toContainEqual({ principal_id: id, patient_id: 'pt-3', outcome: 'success' });
-    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries?limit=100000', headers: { authorization: `Bearer ${token}` } }), 400, 'request.invalid');
-    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries?frm=x', headers: { authorization: `Bearer ${token}` } }), 400, 'request.invalid');
-    const freeText = await w.app.inject({ method: 'GET', url: `/v1/audit/entries?patient=${encodeURIComponent('Quillon Vantressa')}`, headers: { authorization: `Bearer ${token}` } });
+    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries?limit=100000', headers }), 400, 'request.invalid');
+    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries?frm=x', headers }), 400, 'request.invalid');
+    const freeText = await w.app.inject({ method: 'GET', url: `/v1/audit/entries?patient=${encodeURIComponent('Quillon Vantressa')}`, headers });
     expectProblem(freeText, 400, 'request.invalid');
     expect(freeText.body).not.toContain('Quillon');
   });
@@ -159,12 +163,26 @@ describe.each(testDialects())('HTTP API on $name', (dialect) => {
   it('denies audit search to other roles (administrators included) and to anonymous callers, and audits the denial', async () => {
     w = await createHttpWorld(dialect);
     const { token, id } = await w.userWithToken('root', ['admin']);
-    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries', headers: { authorization: `Bearer ${token}` } }), 403, 'policy.denied');
+    const po = await w.userWithToken('po', ['privacy-officer']);
+    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries', headers: { authorization: `Bearer ${token}`, 'x-purpose-of-use': 'HCOMPL' } }), 403, 'policy.no_matching_rule');
+    // A privacy officer too must state a purpose the policy accepts for this action.
+    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries', headers: { authorization: `Bearer ${po.token}` } }), 403, 'policy.purpose_required');
+    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries', headers: { authorization: `Bearer ${po.token}`, 'x-purpose-of-use': 'TREAT' } }), 403, 'policy.no_matching_rule');
+    expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries', headers: { authorization: `Bearer ${po.token}`, 'x-purpose-of-use': 'HMARKT' } }), 403, 'policy.marketing_prohibited');
     expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries' }), 401, 'auth.unauthenticated');
     expectProblem(await w.app.inject({ method: 'GET', url: '/v1/audit/entries', headers: { authorization: 'Bearer wss_forged' } }), 401, 'auth.unauthenticated');
     await w.log.flush();
-    const rows = await w.t.db.selectFrom('audit_entry').select(['principal_id', 'outcome']).where('action', '=', 'audit.search').execute();
-    expect(rows).toEqual([{ principal_id: id, outcome: 'denied' }]);
+    const rows = (await w.t.db.selectFrom('audit_entry').select(['body']).where('action', '=', 'access.decision').orderBy('seq').execute())
+      .map((r) => JSON.parse(r.body) as { who: { id: string }; outcome: string; reason?: string; purpose?: string; details: Record<string, unknown> });
+    expect(rows.map((r) => [r.who.id, r.outcome, r.reason, r.purpose, r.details.action])).toEqual([
+      [id, 'denied', 'policy.no_matching_rule', 'HCOMPL', 'audit.search'],
+      [po.id, 'denied', 'policy.purpose_required', undefined, 'audit.search'],
+      [po.id, 'denied', 'policy.no_matching_rule', 'TREAT', 'audit.search'],
+      [po.id, 'denied', 'policy.marketing_prohibited', 'HMARKT', 'audit.search'],
+    ]);
+    expect(rows[3]!.details).toMatchObject({ rule: 'deny-marketing', authn: 'session' });
+    const refused = await w.t.db.selectFrom('audit_entry').select(['outcome', 'body']).where('action', '=', 'auth.authenticate').orderBy('seq').execute();
+    expect(refused.map((r) => (JSON.parse(r.body) as { reason: string }).reason)).toEqual(['auth.credential_missing', 'auth.session_invalid']);
   });
 
   it('fails closed: when the audit entry cannot be written, the search returns 503 and no data', async () => {
@@ -181,7 +199,7 @@ describe.each(testDialects())('HTTP API on $name', (dialect) => {
     });
     for (let i = 0; i < 5; i++) await w.log.append(sampleEntry(i));
     const { token } = await w.userWithToken('po', ['privacy-officer']);
-    const res = await w.app.inject({ method: 'GET', url: '/v1/audit/entries?patient=pt-1', headers: { authorization: `Bearer ${token}` } });
+    const res = await w.app.inject({ method: 'GET', url: '/v1/audit/entries?patient=pt-1', headers: { authorization: `Bearer ${token}`, 'x-purpose-of-use': 'HCOMPL' } });
     expectProblem(res, 503, 'audit.write_failed');
     expect(res.body).not.toContain('pt-1');
     expect(res.body).not.toContain('entries');

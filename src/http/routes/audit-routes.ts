@@ -1,29 +1,27 @@
 /**
  * Audit search for privacy officers (45 CFR 164.308(a)(1)(ii)(D) information system activity
- * review). The search itself is audited, and the entry is written before any result leaves:
- * if the audit write fails, the caller gets 503 and no data (fail closed).
+ * review). The policy decides who may search and for which purposes; the search itself is
+ * audited, and the entry is written before any result leaves: if the audit write fails, the
+ * caller gets 503 and no data (fail closed).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { WardSchema } from '../../storage/schema.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { auditEntryOf } from '../../audit/audit-entry-of.js';
-import type { SessionService } from '../../auth/session-service.js';
 import { auditSearchSchema, searchAuditEntries } from '../../audit/audit-search.js';
-import { WardError } from '../../shared/ward-error.js';
-import { authenticate, requireRole } from '../authenticate.js';
 import { auditContextOf } from '../http-context.js';
+import { parseInput } from '../parse-input.js';
 
-export const auditRoutes: FastifyPluginAsync<{ db: Kysely<WardSchema>; audit: AuditLog; sessions: SessionService }> = async (app, opts) => {
-  app.get('/v1/audit/entries', { preHandler: authenticate({ sessions: opts.sessions }) }, async (req) => {
-    await requireRole(req, opts.audit, ['privacy-officer'], 'audit.search');
-    const parsed = auditSearchSchema.safeParse(req.query);
-    if (!parsed.success) {
-      throw new WardError('request.invalid', `invalid search parameters: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`, { status: 400 });
-    }
-    const s = parsed.data;
+function patientInQuery(query: unknown): string | undefined {
+  const p = (query as Record<string, unknown> | undefined)?.patient;
+  return typeof p === 'string' && p !== '' ? p : undefined;
+}
+
+export const auditRoutes: FastifyPluginAsync<{ db: Kysely<WardSchema>; audit: AuditLog }> = async (app, opts) => {
+  app.get('/v1/audit/entries', { config: { access: { kind: 'policy', action: 'audit.search', patient: (req) => patientInQuery(req.query) } } }, async (req) => {
+    const s = parseInput(auditSearchSchema, req.query, 'search parameters');
     const result = await searchAuditEntries(opts.db, s);
-    const p = req.principal!;
     const details = {
       results: result.entries.length,
       byPatient: s.patient !== undefined,
@@ -31,7 +29,7 @@ export const auditRoutes: FastifyPluginAsync<{ db: Kysely<WardSchema>; audit: Au
       byAction: s.action !== undefined,
       byTime: s.from !== undefined || s.to !== undefined,
     };
-    await opts.audit.append(auditEntryOf(p, 'audit.search', 'success', { ...(s.patient !== undefined ? { patient: s.patient } : {}), details }, auditContextOf(req)));
+    await opts.audit.append(auditEntryOf(req.principal!, 'audit.search', 'success', { ...req.permit!.auditFields, details }, auditContextOf(req)));
     return result;
   });
 };

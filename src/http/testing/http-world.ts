@@ -1,51 +1,105 @@
 /**
- * An in-process Ward HTTP server over a real test database, with its log lines captured so
- * tests can prove that no PHI or credential reaches them.
+ * An in-process Ward HTTP server over a real test database, wired by the composition root's
+ * own `buildAccessServices` (so tests exercise the production wiring), with its log lines
+ * captured so tests can prove that no PHI or credential reaches them.
  */
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import type { JWTVerifyGetKey } from 'jose';
 import type { TestDialect } from '../../storage/testing/test-databases.js';
 import { createAuditWorld } from '../../audit/testing/audit-world.js';
 import type { AuditWorld } from '../../audit/testing/audit-world.js';
-import { AccountService } from '../../auth/account-service.js';
-import { SessionService } from '../../auth/session-service.js';
 import type { Principal } from '../../auth/principal.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { BoundedConcurrency } from '../../auth/bounded-concurrency.js';
+import { totpCodeAt } from '../../auth/testing/totp-helper.js';
+import { SecretBox } from '../../storage/secret-box.js';
+import type { OidcConfig } from '../../config/oidc-config.js';
+import { parsePolicy } from '../../policy/parse-policy.js';
+import { DATA_VIEW_NAMES } from '../../policy/data-views.js';
+import { roles } from '../../auth/roles.js';
+import { buildAccessServices, readPolicyFile, DEFAULT_POLICY_FILE } from '../../main.js';
+import type { WardRuntime } from '../../main.js';
 import { buildServer } from '../build-server.js';
 import { createLogger } from '../create-logger.js';
 
-export interface HttpWorld extends AuditWorld {
+type AccessServices = Omit<WardRuntime, 'database' | 'audit' | 'paths' | 'clock'>;
+
+export interface HttpWorld extends AuditWorld, AccessServices {
   app: FastifyInstance;
-  accounts: AccountService;
-  sessions: SessionService;
   logs: string[];
-  /** Create a user, change the one-time password, sign in; returns a bearer token. */
-  userWithToken(username: string, roles: string[]): Promise<{ token: string; id: string; password: string }>;
+  /**
+   * A person with a changed password and an enrolled authenticator, signed in: returns a
+   * bearer token, the account id, the password and the TOTP secret.
+   */
+  userWithToken(username: string, roles: string[]): Promise<{ token: string; id: string; password: string; totpSecret: string }>;
+  /** Sign in again as an enrolled person (moves the clock one TOTP step so the code is fresh). */
+  login(username: string, password: string, totpSecret: string): Promise<string>;
+  /** A service identity with an API key; returns the key and the principal id. */
+  serviceWithKey(service: string, roles: string[], scopes: string[]): Promise<{ key: string; id: string }>;
 }
 
-const ADMIN: Principal = { id: 'ward', kind: 'system', roles: [] };
+export const SYSTEM_ACTOR: Principal = { id: 'ward', kind: 'system', roles: [] };
 
-export async function createHttpWorld(dialect: TestDialect, options: { auditLog?: (w: AuditWorld) => AuditLog; passwordVerifications?: BoundedConcurrency } = {}): Promise<HttpWorld> {
+export interface HttpWorldOptions {
+  /** The audit log the server writes through (default: the world's); setup always uses the world's. */
+  auditLog?: (w: AuditWorld) => AuditLog;
+  passwordVerifications?: BoundedConcurrency;
+  /** Policy file contents (default: the shipped default policy). */
+  policyText?: string;
+  oidc?: { config: OidcConfig; keys?: JWTVerifyGetKey };
+}
+
+export async function createHttpWorld(dialect: TestDialect, options: HttpWorldOptions = {}): Promise<HttpWorld> {
   const w = await createAuditWorld(dialect);
   const logs: string[] = [];
   const sink = new Writable({ write(chunk: Buffer, _enc, cb) { logs.push(chunk.toString('utf8')); cb(); } });
   const logger = createLogger({ logLevel: 'debug' }, sink);
-  const audit = options.auditLog?.(w) ?? w.log;
-  const accounts = new AccountService(w.t.db, w.log, w.clock);
-  const sessions = new SessionService(w.t.db, w.log, accounts, w.clock, { idleMinutes: 15, absoluteHours: 8 }, options.passwordVerifications);
-  const app = await buildServer({ logger, db: w.t.db, audit, accounts, sessions, ready: () => Promise.resolve(true) });
+  const policy = options.policyText !== undefined ? parsePolicy(options.policyText, { roles, views: DATA_VIEW_NAMES }) : readPolicyFile(DEFAULT_POLICY_FILE);
+  const box = new SecretBox({ activeId: 'kek-1', keys: new Map([['kek-1', randomBytes(32)]]) });
+  const config = {
+    session: { idleMinutes: 15, absoluteHours: 8 },
+    lockout: { maxFailures: 5, lockMinutes: 15 },
+    breakGlass: { defaultMinutes: 240, maxMinutes: 240 },
+    ...(options.oidc !== undefined ? { oidc: options.oidc.config } : {}),
+  };
+  const build = (audit: AuditLog): AccessServices => buildAccessServices({
+    db: w.t.db, audit, clock: w.clock, box, policy, config,
+    ...(options.oidc?.keys !== undefined ? { oidcKeys: options.oidc.keys } : {}),
+    ...(options.passwordVerifications !== undefined ? { verifications: options.passwordVerifications } : {}),
+  });
+  const services = build(w.log);
+  const serverAudit = options.auditLog?.(w);
+  const served = serverAudit === undefined ? services : build(serverAudit);
+  const app = await buildServer({
+    logger, db: w.t.db, audit: serverAudit ?? w.log,
+    accounts: served.accounts, sessions: served.sessions, mfa: served.mfa, authenticator: served.authenticator,
+    access: served.access, breakGlass: served.breakGlass,
+    ready: () => Promise.resolve(true),
+  });
+
+  async function login(username: string, password: string, totpSecret: string): Promise<string> {
+    w.clock.advance(30_000);
+    const s = await services.sessions.login(username, password, { totp: totpCodeAt(totpSecret, w.clock.now()) });
+    return s.token;
+  }
+
   return {
     ...w,
-    app, accounts, sessions, logs,
-    async userWithToken(username, roles) {
-      const { account, oneTimePassword } = await accounts.create({ username, roles }, ADMIN);
+    ...services,
+    app, logs, login,
+    async userWithToken(username, accountRoles) {
+      const { account, oneTimePassword } = await services.accounts.create({ username, roles: accountRoles }, SYSTEM_ACTOR);
       const password = `correct horse battery ${username} staple`;
-      const s1 = await sessions.login(username, oneTimePassword);
-      const r = await app.inject({ method: 'POST', url: '/v1/auth/password', headers: { authorization: `Bearer ${s1.token}` }, payload: { currentPassword: oneTimePassword, newPassword: password } });
-      if (r.statusCode !== 204) throw new Error(`password change failed: ${r.statusCode}`);
-      const s2 = await sessions.login(username, password);
-      return { token: s2.token, id: account.id, password };
+      await services.accounts.changePassword(account.id, oneTimePassword, password);
+      const { secret } = await services.mfa.beginTotp(account.id, username);
+      await services.mfa.confirmTotp(account.id, totpCodeAt(secret, w.clock.now()));
+      return { token: await login(username, password, secret), id: account.id, password, totpSecret: secret };
+    },
+    async serviceWithKey(service, serviceRoles, scopes) {
+      const issued = await services.apiKeys.create({ service, roles: serviceRoles, scopes }, SYSTEM_ACTOR);
+      return { key: issued.key, id: `svc:${service}` };
     },
     async dispose() {
       await app.close();

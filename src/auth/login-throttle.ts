@@ -1,0 +1,118 @@
+/**
+ * Per-username lockout against online guessing (NIST SP 800-63B 5.2.2 rate limiting): after
+ * `maxFailures` consecutive failed sign-ins the username is locked for `lockMinutes`, and a
+ * locked sign-in is refused before any password work. Failures older than the lock window
+ * are forgotten; a success forgets them all.
+ *
+ * Keyed by the username as typed (lower-cased), not by account, so an unknown username is
+ * counted and locked exactly like a real one: the answers reveal nothing about which exist.
+ * The state lives in the database so every process sees the same count.
+ */
+import type { Kysely } from 'kysely';
+import type { WardSchema } from '../storage/schema.js';
+import type { AuditTransaction, RecordAudit } from '../audit/audit-log.js';
+import type { AuditContext } from '../audit/audit-entry-of.js';
+import { auditEntryOf } from '../audit/audit-entry-of.js';
+import type { AuditEntryInput } from '../audit/audit-entry.js';
+import type { Clock } from '../shared/clock.js';
+import { WardError } from '../shared/ward-error.js';
+
+export interface LoginThrottleOptions {
+  /** Consecutive failures that lock the username (default 5). */
+  maxFailures?: number;
+  /** How long a lock lasts, and how long a failure is remembered (default 15 minutes). */
+  lockMinutes?: number;
+}
+
+export type LockState = { locked: false } | { locked: true; until: string; retryAfterSeconds: number };
+
+/** Stored keys are bounded: the key of an over-long username is its first 128 characters. */
+const MAX_KEY_CHARS = 128;
+/** Forget expired rows (unknown usernames included) after this many recorded failures. */
+const PRUNE_EVERY = 256;
+
+/** The throttle key of a username as typed. */
+export function loginKeyOf(username: string): string {
+  return username.toLowerCase().slice(0, MAX_KEY_CHARS);
+}
+
+export class LoginThrottle {
+  readonly maxFailures: number;
+  readonly lockMinutes: number;
+  private failuresSincePrune = 0;
+
+  constructor(
+    private readonly db: Kysely<WardSchema>,
+    private readonly clock: Clock,
+    options: LoginThrottleOptions = {},
+  ) {
+    this.maxFailures = options.maxFailures ?? 5;
+    this.lockMinutes = options.lockMinutes ?? 15;
+    if (!Number.isInteger(this.maxFailures) || this.maxFailures < 1 || !(this.lockMinutes > 0)) {
+      throw new WardError('config.invalid', 'login throttle needs maxFailures >= 1 and lockMinutes > 0');
+    }
+  }
+
+  /** Whether the username is locked now, and for how long. */
+  async lockState(username: string): Promise<LockState> {
+    const row = await this.db.selectFrom('login_throttle').select('locked_until').where('username', '=', loginKeyOf(username)).executeTakeFirst();
+    return lockStateOf(row?.locked_until ?? null, this.clock.now());
+  }
+
+  /**
+   * Count a failed sign-in inside the caller's audit transaction (all of them are serialized
+   * by the audit head lock, so the read-then-write cannot lose a count). When this failure
+   * starts a lock, records `auth.lockout`; never the username, which may be a mistyped
+   * password. Returns the lock state after the failure.
+   */
+  async recordFailure(trx: AuditTransaction, record: RecordAudit, input: { username: string; who: AuditEntryInput['who']; accountId?: string; context?: AuditContext }): Promise<LockState> {
+    const key = loginKeyOf(input.username);
+    const now = this.clock.now();
+    const nowIso = now.toISOString();
+    const forgetBefore = new Date(now.getTime() - this.lockMinutes * 60_000).toISOString();
+    const row = await trx.selectFrom('login_throttle').selectAll().where('username', '=', key).executeTakeFirst();
+    const stillLocked = row?.locked_until != null && row.locked_until > nowIso;
+    const stale = row === undefined || row.last_failure_at < forgetBefore || (row.locked_until != null && !stillLocked);
+    const failures = stale ? 1 : row.failures + 1;
+    const lockStarts = !stillLocked && failures >= this.maxFailures;
+    const lockedUntil = lockStarts ? new Date(now.getTime() + this.lockMinutes * 60_000).toISOString() : stillLocked ? row.locked_until : null;
+    if (row === undefined) {
+      await trx.insertInto('login_throttle').values({ username: key, failures, last_failure_at: nowIso, locked_until: lockedUntil }).execute();
+    } else {
+      await trx.updateTable('login_throttle').set({ failures, last_failure_at: nowIso, locked_until: lockedUntil }).where('username', '=', key).execute();
+    }
+    if (lockStarts) {
+      record(auditEntryOf(input.who, 'auth.lockout', 'success', {
+        ...(input.accountId ? { resource: { type: 'Account', id: input.accountId } } : {}),
+        reason: 'auth.too_many_failures',
+        details: { failures, lockMinutes: Math.ceil(this.lockMinutes) },
+      }, input.context));
+    }
+    if (++this.failuresSincePrune >= PRUNE_EVERY) {
+      this.failuresSincePrune = 0;
+      await this.prune(trx, now);
+    }
+    return lockStateOf(lockedUntil, now);
+  }
+
+  /** A successful sign-in forgets the username's failures (inside the caller's transaction). */
+  async recordSuccess(trx: AuditTransaction, username: string): Promise<void> {
+    await trx.deleteFrom('login_throttle').where('username', '=', loginKeyOf(username)).execute();
+  }
+
+  /** Delete rows that neither lock nor remember a failure any more. */
+  async prune(db: Kysely<WardSchema>, now: Date = this.clock.now()): Promise<number> {
+    const forgetBefore = new Date(now.getTime() - this.lockMinutes * 60_000).toISOString();
+    const r = await db
+      .deleteFrom('login_throttle')
+      .where('last_failure_at', '<', forgetBefore)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now.toISOString())]))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}
+
+function lockStateOf(lockedUntil: string | null, now: Date): LockState {
+  if (lockedUntil === null || lockedUntil <= now.toISOString()) return { locked: false };
+  return { locked: true, until: lockedUntil, retryAfterSeconds: Math.max(1, Math.ceil((Date.parse(lockedUntil) - now.getTime()) / 1000)) };
+}

@@ -1,0 +1,99 @@
+/**
+ * `ward api-keys create|list|revoke|rotate`: credentials for service identities (internal apps,
+ * workflows: the "what" that queries PHI). A key is shown once; only its hash is stored. Scopes
+ * narrow what the policy permits the service's roles; they never widen it.
+ */
+import type { Command } from 'commander';
+import { serviceRoles } from '../auth/roles.js';
+import type { Principal } from '../auth/principal.js';
+import { actionCodes, actionMatches } from '../policy/action-catalog.js';
+import { WardError } from '../shared/ward-error.js';
+import type { CliIo } from './cli-io.js';
+import { dataDirOption, parsePositiveInt } from './cli-options.js';
+import { consoleUser } from './console-user.js';
+import { formatTable } from './format-table.js';
+import { withRuntime } from './with-runtime.js';
+import type { ApiKeyRecord } from '../auth/api-key-service.js';
+
+const actor = (): Principal => ({ ...consoleUser(), roles: [] });
+
+/** A scope that matches no action Ward knows is a typo: refuse it rather than issue a useless key. */
+function checkScopes(scopes: readonly string[]): void {
+  const dead = scopes.find((s) => !actionCodes.some((a) => actionMatches(s, a)));
+  if (dead !== undefined) throw new WardError('api-key.invalid_scope', `scope ${JSON.stringify(dead)} matches no action; actions are: ${actionCodes.join(', ')}`);
+}
+
+function parseHours(v: string): number {
+  if (!/^\d{1,3}$/.test(v)) throw new WardError('cli.invalid_option', '--grace-hours must be a whole number of hours');
+  return Number(v);
+}
+
+function printIssued(io: CliIo, key: string, r: ApiKeyRecord): void {
+  io.out(`api key ${r.id} for service ${r.service} (principal svc:${r.service}), roles ${r.roles.join(', ')}, scopes ${r.scopes.join(', ')}, expires ${r.expiresAt}\n`);
+  io.out(`key: ${key}\n(shown only this once; store it in the service's secret store)\n`);
+}
+
+export function registerApiKeysCommand(program: Command, io: CliIo): void {
+  const keys = program.command('api-keys').description('manage API keys of service identities');
+
+  keys
+    .command('create')
+    .description(`issue a key for a service; roles: ${serviceRoles.join(', ')}`)
+    .requiredOption('--service <name>', 'service identity name (lower-case letters, digits, -)')
+    .requiredOption('--role <role...>', 'service roles')
+    .requiredOption('--scope <action...>', 'actions the key may be used for (e.g. model.chat, patient.*)')
+    .option('--expires-in-days <n>', 'lifetime in days (1-365, default 90)', parsePositiveInt)
+    .addOption(dataDirOption())
+    .action(async (opts: { service: string; role: string[]; scope: string[]; expiresInDays?: number; data?: string }) => {
+      checkScopes(opts.scope);
+      await withRuntime(io, opts, async (rt) => {
+        const issued = await rt.apiKeys.create({ service: opts.service, roles: opts.role, scopes: opts.scope, ...(opts.expiresInDays !== undefined ? { expiresInDays: opts.expiresInDays } : {}) }, actor());
+        printIssued(io, issued.key, issued.record);
+      });
+    });
+
+  keys
+    .command('list')
+    .description('list keys (never their secrets)')
+    .option('--service <name>', 'only this service')
+    .option('--json', 'one JSON object per line')
+    .addOption(dataDirOption())
+    .action(async (opts: { service?: string; json?: boolean; data?: string }) => {
+      await withRuntime(io, opts, async (rt) => {
+        const list = await rt.apiKeys.list(opts.service !== undefined ? { service: opts.service } : {});
+        if (opts.json) {
+          for (const k of list) io.out(`${JSON.stringify(k)}\n`);
+          return;
+        }
+        io.out(formatTable(['ID', 'PREFIX', 'SERVICE', 'ROLES', 'SCOPES', 'STATUS', 'EXPIRES', 'LAST USED'], list.map((k) => [
+          k.id, k.prefix, k.service, k.roles.join(','), k.scopes.join(','), k.status, k.expiresAt, k.lastUsedAt ?? '-',
+        ])));
+      });
+    });
+
+  keys
+    .command('revoke')
+    .description('revoke a key at once')
+    .argument('<id>', 'key id (the part after wak_)')
+    .addOption(dataDirOption())
+    .action(async (id: string, opts: { data?: string }) => {
+      await withRuntime(io, opts, async (rt) => {
+        const r = await rt.apiKeys.revoke(id, actor());
+        io.out(`revoked ${r.id} (service ${r.service})\n`);
+      });
+    });
+
+  keys
+    .command('rotate')
+    .description('issue a replacement key with the same service, roles and scopes; the old key stops after a grace period')
+    .argument('<id>', 'key id to replace')
+    .option('--grace-hours <n>', 'hours the old key keeps working (0-168, default 24)', parseHours)
+    .addOption(dataDirOption())
+    .action(async (id: string, opts: { graceHours?: number; data?: string }) => {
+      await withRuntime(io, opts, async (rt) => {
+        const issued = await rt.apiKeys.rotate(id, actor(), opts.graceHours !== undefined ? { graceHours: opts.graceHours } : {});
+        printIssued(io, issued.key, issued.record);
+        io.out(`the old key ${id} stops working at the end of its grace period\n`);
+      });
+    });
+}

@@ -1,0 +1,23 @@
+import type { WardRuntime } from '../main.js';
+import type { Principal } from '../auth/principal.js';
+import { WardError } from '../shared/ward-error.js';
+
+/**
+ * A principal named on the command line: a local username, or `svc:<service>` for a service
+ * identity (its roles and scopes are the union over its live API keys).
+ */
+export async function resolvePrincipal(rt: WardRuntime, spec: string): Promise<Principal> {
+  if (spec.startsWith('svc:')) {
+    const service = spec.slice(4);
+    const keys = (await rt.apiKeys.list()).filter((k) => k.service === service && k.status === 'active');
+    if (keys.length === 0) throw new WardError('cli.unknown_principal', `no live API key for service ${JSON.stringify(service)}`);
+    return {
+      id: spec, kind: 'service',
+      roles: [...new Set(keys.flatMap((k) => k.roles))],
+      scopes: [...new Set(keys.flatMap((k) => k.scopes))],
+    };
+  }
+  const account = await rt.accounts.findByUsername(spec);
+  if (!account) throw new WardError('cli.unknown_principal', 'no account with that username');
+  return { id: account.id, kind: 'person', roles: account.roles };
+}

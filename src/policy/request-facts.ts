@@ -1,0 +1,43 @@
+/**
+ * The facts of a request both `decide` and `explain` read the same way, so the two cannot
+ * drift: the stated purpose, the relationship that counts, and whether a break-glass grant
+ * covers the request.
+ */
+import type { AccessRequest, Relationship } from './access-request.js';
+import type { CompiledAction } from './compiled-policy.js';
+
+/** The stated purpose; an empty string is no purpose. */
+export function purposeOf(request: AccessRequest): string | undefined {
+  const p = request.purpose;
+  return p === undefined || p === '' ? undefined : p;
+}
+
+/** The patient named; an empty string is none. */
+export function patientOf(request: AccessRequest): string | undefined {
+  const p = request.patient;
+  return p === undefined || p === '' ? undefined : p;
+}
+
+/**
+ * The relationship a rule's `relationships` is checked against, or `undefined` when it does
+ * not apply: the action concerns no patient, or this request names none (a patientless
+ * `model.chat`). A named patient without a stated relationship counts as `none`.
+ */
+export function relationshipOf(action: CompiledAction, request: AccessRequest): Relationship | undefined {
+  if (action.patient === 'none' || patientOf(request) === undefined) return undefined;
+  const r = request.relationship;
+  return r === 'care-team' || r === 'assigned' ? r : 'none';
+}
+
+/**
+ * Does the principal's break-glass grant cover this request: same patient, same purpose, and
+ * not expired (`now < expiresAt`)? An unreadable time fails closed (45 CFR 164.312(a)(2)(ii):
+ * emergency access is time-boxed).
+ */
+export function grantCovers(request: AccessRequest, purpose: string | undefined): boolean {
+  const g = request.breakGlass;
+  if (g === undefined || purpose === undefined || g.purpose !== purpose) return false;
+  const patient = patientOf(request);
+  if (patient === undefined || g.patient !== patient) return false;
+  return Date.parse(request.now) < Date.parse(g.expiresAt);
+}
