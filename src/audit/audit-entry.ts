@@ -14,8 +14,9 @@ export const auditIdSchema = z.string().regex(AUDIT_ID_PATTERN, 'must be an iden
 export const auditCodeSchema = z.string().regex(AUDIT_CODE_PATTERN, 'must be a dotted lower-case code').max(96);
 const id = auditIdSchema;
 const code = auditCodeSchema;
-/** HL7 v3 ActReason PurposeOfUse codes (TREAT, ETREAT, HPAYMT, COVAUTH, HOPERAT, BTG, ...). */
-const purpose = z.string().regex(/^[A-Z][A-Z0-9_-]{1,31}$/, 'must be a PurposeOfUse code');
+/** The shape of HL7 v3 ActReason PurposeOfUse codes (TREAT, ETREAT, HPAYMT, COVAUTH, HOPERAT, BTG, ...). */
+export const AUDIT_PURPOSE_PATTERN = /^[A-Z][A-Z0-9_-]{1,31}$/;
+const purpose = z.string().regex(AUDIT_PURPOSE_PATTERN, 'must be a PurposeOfUse code');
 const clientAddress = z.union([z.ipv4(), z.ipv6()]);
 
 export const principalKinds = ['person', 'service', 'system'] as const;

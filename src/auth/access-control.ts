@@ -8,13 +8,14 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AuditContext } from '../audit/audit-entry-of.js';
 import { auditEntryOf } from '../audit/audit-entry-of.js';
-import { AUDIT_CODE_PATTERN, AUDIT_ID_PATTERN } from '../audit/audit-entry.js';
+import { AUDIT_CODE_PATTERN, AUDIT_ID_PATTERN, AUDIT_PURPOSE_PATTERN } from '../audit/audit-entry.js';
 import type { AuditEntryInput } from '../audit/audit-entry.js';
 import type { Clock } from '../shared/clock.js';
 import { WardError } from '../shared/ward-error.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { AccessDecision } from '../policy/access-decision.js';
 import { decide } from '../policy/decide.js';
+import type { AccessRequest } from '../policy/access-request.js';
 import { BREAK_GLASS_PURPOSES } from '../policy/purpose-of-use.js';
 import type { Principal } from './principal.js';
 import type { CareRelationships, PatientRelationship } from './care-relationships.js';
@@ -40,7 +41,19 @@ export interface AccessPermit {
   auditFields: Pick<AuditEntryInput, 'purpose' | 'patient' | 'breakGlass'>;
 }
 
-const PURPOSE_SHAPE = /^[A-Z][A-Z0-9_-]{1,31}$/;
+
+/** The pure decision's input from a query and the facts looked up for it. */
+export function accessRequestOf(q: AccessQuery, facts: { relationship?: PatientRelationship | undefined; grant?: BreakGlassGrant | undefined; now: Date }): AccessRequest {
+  return {
+    principal: { id: q.principal.id, kind: q.principal.kind, roles: q.principal.roles, ...(q.principal.scopes ? { scopes: q.principal.scopes } : {}) },
+    action: q.action,
+    ...(q.purpose !== undefined ? { purpose: q.purpose } : {}),
+    ...(q.patient !== undefined ? { patient: q.patient } : {}),
+    ...(facts.relationship !== undefined ? { relationship: facts.relationship } : {}),
+    ...(facts.grant !== undefined ? { breakGlass: facts.grant } : {}),
+    now: facts.now.toISOString(),
+  };
+}
 
 export class AccessControl {
   constructor(
@@ -60,15 +73,7 @@ export class AccessControl {
     const grant = q.patient !== undefined && q.purpose !== undefined && (BREAK_GLASS_PURPOSES as readonly string[]).includes(q.purpose) && q.principal.kind === 'person'
       ? await this.breakGlass.active(q.principal.id, q.patient)
       : undefined;
-    const decision = decide(this.policy(), {
-      principal: { id: q.principal.id, kind: q.principal.kind, roles: q.principal.roles, ...(q.principal.scopes ? { scopes: q.principal.scopes } : {}) },
-      action: q.action,
-      ...(q.purpose !== undefined ? { purpose: q.purpose } : {}),
-      ...(q.patient !== undefined ? { patient: q.patient } : {}),
-      ...(relationship !== undefined ? { relationship } : {}),
-      ...(grant !== undefined ? { breakGlass: grant } : {}),
-      now: this.clock.now().toISOString(),
-    });
+    const decision = decide(this.policy(), accessRequestOf(q, { relationship, grant, now: this.clock.now() }));
     return { decision, ...(relationship !== undefined ? { relationship } : {}), ...(grant !== undefined ? { grant } : {}) };
   }
 
@@ -89,7 +94,7 @@ export class AccessControl {
     if (relationship !== undefined) details.relationship = relationship;
     if (decision.effect === 'deny') {
       await this.audit.append(this.entry(q, 'denied', { reason: decision.code, details }, context));
-      throw new WardError(decision.code as `${string}.${string}`, decision.reasons.join('; '), { status: 403, ...(decision.ruleId !== undefined ? { extra: { rule: decision.ruleId } } : {}) });
+      throw new WardError(decision.code, decision.reasons.join('; '), { status: 403, ...(decision.ruleId !== undefined ? { extra: { rule: decision.ruleId } } : {}) });
     }
     // The obligations travel with the permit into the audit trail: which data view, whether
     // the output must be de-identified or reviewed by a person.
@@ -117,11 +122,11 @@ export class AccessControl {
     // never verbatim (a caller could put a name in a header).
     if (AUDIT_CODE_PATTERN.test(q.action) && q.action.length <= 96) details.action = q.action;
     else details.actionMalformed = true;
-    if (q.purpose !== undefined && !PURPOSE_SHAPE.test(q.purpose)) details.purposeMalformed = true;
+    if (q.purpose !== undefined && !AUDIT_PURPOSE_PATTERN.test(q.purpose)) details.purposeMalformed = true;
     if (q.principal.authn !== undefined) details.authn = q.principal.authn;
     if (q.principal.credentialId !== undefined) details.credential = q.principal.credentialId;
     return auditEntryOf(q.principal, 'access.decision', outcome, {
-      ...(q.purpose !== undefined && PURPOSE_SHAPE.test(q.purpose) ? { purpose: q.purpose } : {}),
+      ...(q.purpose !== undefined && AUDIT_PURPOSE_PATTERN.test(q.purpose) ? { purpose: q.purpose } : {}),
       ...(q.patient !== undefined ? { patient: q.patient } : {}),
       ...(extra.breakGlass !== undefined ? { breakGlass: extra.breakGlass } : {}),
       ...(extra.reason !== undefined ? { reason: extra.reason } : {}),

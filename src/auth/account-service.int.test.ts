@@ -3,57 +3,13 @@
  * disabling (every session ends in the same audited transaction, sign-in refused) and
  * enabling, person roles only.
  */
-import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testDialects } from '../storage/testing/test-databases.js';
-import { createAuditWorld } from '../audit/testing/audit-world.js';
-import type { AuditWorld } from '../audit/testing/audit-world.js';
-import { SecretBox } from '../storage/secret-box.js';
-import { AccountService } from './account-service.js';
-import { SessionService } from './session-service.js';
-import { MfaService } from './mfa-service.js';
+import { ADMIN, PASSWORD, authWorldPerTest } from './testing/auth-world.js';
 import { totpCodeAt } from './testing/totp-helper.js';
-import type { Principal } from './principal.js';
-
-const ADMIN: Principal = { id: 'usr_admin', kind: 'person', roles: ['admin'] };
-const PASSWORD = 'correct horse battery staple here';
-
-interface World {
-  w: AuditWorld;
-  accounts: AccountService;
-  sessions: SessionService;
-  mfa: MfaService;
-  account(username: string, roles?: string[]): Promise<string>;
-  entries(action: string): Promise<Record<string, unknown>[]>;
-}
 
 describe.each(testDialects())('AccountService on $name', (dialect) => {
-  let w: AuditWorld | undefined;
-  afterEach(async () => {
-    await w?.dispose();
-    w = undefined;
-  });
-
-  async function world(): Promise<World> {
-    w = await createAuditWorld(dialect);
-    const aw = w;
-    const accounts = new AccountService(aw.t.db, aw.log, aw.clock);
-    const mfa = new MfaService(aw.t.db, aw.log, new SecretBox({ activeId: 'kek-1', keys: new Map([['kek-1', randomBytes(32)]]) }), aw.clock);
-    const sessions = new SessionService(aw.t.db, aw.log, accounts, aw.clock, { idleMinutes: 15, absoluteHours: 8 }, { mfa });
-    return {
-      w: aw, accounts, sessions, mfa,
-      async account(username, roles = ['clinician']) {
-        const { account, oneTimePassword } = await accounts.create({ username, roles }, ADMIN);
-        await accounts.changePassword(account.id, oneTimePassword, PASSWORD);
-        return account.id;
-      },
-      async entries(action) {
-        await aw.log.flush();
-        const rows = await aw.t.db.selectFrom('audit_entry').select('body').where('action', '=', action).orderBy('seq').execute();
-        return rows.map((r) => JSON.parse(r.body) as Record<string, unknown>);
-      },
-    };
-  }
+  const world = authWorldPerTest(dialect);
 
   it('disabling ends every session at once, in the audited transaction, and refuses sign-in', async () => {
     const x = await world();

@@ -5,41 +5,22 @@
  * no secret in the log.
  */
 import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testDialects } from '../storage/testing/test-databases.js';
-import { createAuditWorld } from '../audit/testing/audit-world.js';
-import type { AuditWorld } from '../audit/testing/audit-world.js';
 import { ApiKeyService } from './api-key-service.js';
-import type { Principal } from './principal.js';
+import { ADMIN, authWorldPerTest } from './testing/auth-world.js';
+import type { AuthWorld } from './testing/auth-world.js';
 
-const ADMIN: Principal = { id: 'usr_admin', kind: 'person', roles: ['admin'] };
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const INPUT = { service: 'prior-auth-bot', roles: ['workflow'], scopes: ['model.chat', 'patient.*'] };
 
 describe.each(testDialects())('ApiKeyService on $name', (dialect) => {
-  let w: AuditWorld | undefined;
-  afterEach(async () => {
-    await w?.dispose();
-    w = undefined;
-  });
+  const authWorld = authWorldPerTest(dialect);
 
-  async function world(): Promise<{ w: AuditWorld; keys: ApiKeyService; entries(action: string): Promise<Record<string, unknown>[]>; bodies(): Promise<string[]> }> {
-    w = await createAuditWorld(dialect);
-    const aw = w;
-    return {
-      w: aw,
-      keys: new ApiKeyService(aw.t.db, aw.log, aw.clock),
-      async entries(action) {
-        await aw.log.flush();
-        const rows = await aw.t.db.selectFrom('audit_entry').select('body').where('action', '=', action).orderBy('seq').execute();
-        return rows.map((r) => JSON.parse(r.body) as Record<string, unknown>);
-      },
-      async bodies() {
-        await aw.log.flush();
-        return (await aw.t.db.selectFrom('audit_entry').select('body').execute()).map((r) => r.body);
-      },
-    };
+  async function world(): Promise<AuthWorld & { keys: ApiKeyService }> {
+    const x = await authWorld();
+    return { ...x, keys: new ApiKeyService(x.w.t.db, x.w.log, x.w.clock) };
   }
 
   const secretOf = (key: string): string => key.slice(-43);

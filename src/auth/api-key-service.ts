@@ -145,6 +145,9 @@ export class ApiKeyService {
       const old = await trx.selectFrom('api_key').selectAll().where('id', '=', id).executeTakeFirst();
       if (!old) throw notFound();
       if (old.revoked_at !== null) throw new WardError('api-key.revoked', 'a revoked key cannot be rotated; create a new one', { status: 409 });
+      // An expired key (including one already replaced, whose grace has run out) has no live
+      // successor to hand over to: rotating it again would mint a second, untracked lineage.
+      if (now.toISOString() >= old.expires_at) throw new WardError('api-key.expired', 'an expired key cannot be rotated; create a new one', { status: 409 });
       const lifetimeDays = Math.round((Date.parse(old.expires_at) - Date.parse(old.created_at)) / DAY_MS);
       const days = requestedDays ?? Math.min(365, Math.max(1, lifetimeDays));
       const issued = await this.insertKey(trx, {

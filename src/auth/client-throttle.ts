@@ -59,6 +59,25 @@ export class ClientThrottle {
     return { limited: true, retryAfterSeconds: Math.max(1, Math.ceil((oldest + this.windowMs - now) / 1000)) };
   }
 
+  /**
+   * Check and count an attempt in one step (attempts in flight count as failures until they
+   * succeed, so a burst cannot all pass the check before any fails). Returns the refusal when
+   * the budget is spent; the attempt is then not counted.
+   */
+  attempt(client: string | undefined): ClientState {
+    const state = this.check(client);
+    if (!state.limited) this.recordFailure(client);
+    return state;
+  }
+
+  /** Forget the most recent counted attempt of the client: it succeeded (or was never judged). */
+  forgive(client: string | undefined): void {
+    if (client === undefined) return;
+    const times = this.failures.get(clientKeyOf(client));
+    times?.pop();
+    if (times?.length === 0) this.failures.delete(clientKeyOf(client));
+  }
+
   /** Count a failed sign-in from the client. */
   recordFailure(client: string | undefined): void {
     if (client === undefined) return;

@@ -4,74 +4,32 @@
  * with the same answer for an unknown username as for a real one; time unlocks it, a success
  * resets the count, and failures older than the window are forgotten.
  */
-import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testDialects } from '../storage/testing/test-databases.js';
-import { createAuditWorld } from '../audit/testing/audit-world.js';
-import type { AuditWorld } from '../audit/testing/audit-world.js';
-import { SecretBox } from '../storage/secret-box.js';
-import { AccountService } from './account-service.js';
-import { SessionService } from './session-service.js';
-import { MfaService } from './mfa-service.js';
-import { BoundedConcurrency } from './bounded-concurrency.js';
 import { LoginThrottle, loginKeyOf } from './login-throttle.js';
-import type { Principal } from './principal.js';
+import { PASSWORD, SYSTEM, authWorldPerTest } from './testing/auth-world.js';
+import type { AuthWorld } from './testing/auth-world.js';
 
-const ADMIN: Principal = { id: 'ward', kind: 'system', roles: [] };
-const PASSWORD = 'correct horse battery staple here';
 const WRONG = 'not the password at all, sorry';
 const LOCK_MS = 15 * 60_000;
 
-class CountingConcurrency extends BoundedConcurrency {
-  runs = 0;
-  override run<T>(operation: () => Promise<T>): Promise<T> {
-    this.runs++;
-    return super.run(operation);
-  }
-}
-
-interface World {
-  w: AuditWorld;
-  accounts: AccountService;
-  sessions: SessionService;
+interface World extends AuthWorld {
   throttle: LoginThrottle;
-  verifications: CountingConcurrency;
-  account(username: string): Promise<string>;
   fail(username: string, times: number): Promise<void>;
-  entries(action: string): Promise<Record<string, unknown>[]>;
 }
 
 describe.each(testDialects())('LoginThrottle on $name', (dialect) => {
-  let w: AuditWorld | undefined;
-  afterEach(async () => {
-    await w?.dispose();
-    w = undefined;
-  });
+  const authWorld = authWorldPerTest(dialect);
 
   async function world(): Promise<World> {
-    w = await createAuditWorld(dialect);
-    const aw = w;
-    const accounts = new AccountService(aw.t.db, aw.log, aw.clock);
-    const mfa = new MfaService(aw.t.db, aw.log, new SecretBox({ activeId: 'kek-1', keys: new Map([['kek-1', randomBytes(32)]]) }), aw.clock);
-    const throttle = new LoginThrottle(aw.t.db, aw.clock);
-    const verifications = new CountingConcurrency({ maxInFlight: 4, maxQueued: 32 });
-    const sessions = new SessionService(aw.t.db, aw.log, accounts, aw.clock, { idleMinutes: 15, absoluteHours: 8 }, { mfa, loginThrottle: throttle, verifications });
+    const x = await authWorld({ creator: SYSTEM, verifications: { maxInFlight: 4, maxQueued: 32 } });
     return {
-      w: aw, accounts, sessions, throttle, verifications,
-      async account(username) {
-        const { account, oneTimePassword } = await accounts.create({ username, roles: ['clinician'] }, ADMIN);
-        await accounts.changePassword(account.id, oneTimePassword, PASSWORD);
-        return account.id;
-      },
+      ...x,
+      throttle: x.loginThrottle,
       async fail(username, times) {
         for (let i = 0; i < times; i++) {
-          await expect(sessions.login(username, WRONG)).rejects.toMatchObject({ code: 'auth.bad_credentials', status: 401 });
+          await expect(x.sessions.login(username, WRONG)).rejects.toMatchObject({ code: 'auth.bad_credentials', status: 401 });
         }
-      },
-      async entries(action) {
-        await aw.log.flush();
-        const rows = await aw.t.db.selectFrom('audit_entry').select('body').where('action', '=', action).orderBy('seq').execute();
-        return rows.map((r) => JSON.parse(r.body) as Record<string, unknown>);
       },
     };
   }

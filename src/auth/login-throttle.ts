@@ -26,6 +26,13 @@ export interface LoginThrottleOptions {
 
 export type LockState = { locked: false } | { locked: true; until: string; retryAfterSeconds: number };
 
+export interface ThrottleInput {
+  username: string;
+  who: AuditEntryInput['who'];
+  accountId?: string;
+  context?: AuditContext;
+}
+
 /** Stored keys are bounded: the key of an over-long username is its first 128 characters. */
 const MAX_KEY_CHARS = 128;
 /** Forget expired rows (unknown usernames included) after this many recorded failures. */
@@ -60,38 +67,66 @@ export class LoginThrottle {
   }
 
   /**
-   * Count a failed sign-in inside the caller's audit transaction (all of them are serialized
-   * by the audit head lock, so the read-then-write cannot lose a count). When this failure
-   * starts a lock, records `auth.lockout`; never the username, which may be a mistyped
-   * password. Returns the lock state after the failure.
+   * Count an attempt before its password is checked, inside the caller's audit transaction
+   * (serialized by the audit head lock, so concurrent attempts cannot both read the same
+   * count). Attempts in flight count as failures until they succeed: without that, a burst of
+   * simultaneous guesses would all pass a check made before any of them failed. When the
+   * budget is already spent the lock starts (audited `auth.lockout`) and the attempt is
+   * refused without any password work. Never records the username, which may be a mistyped
+   * password.
    */
-  async recordFailure(trx: AuditTransaction, record: RecordAudit, input: { username: string; who: AuditEntryInput['who']; accountId?: string; context?: AuditContext }): Promise<LockState> {
+  async reserve(trx: AuditTransaction, record: RecordAudit, input: ThrottleInput): Promise<LockState> {
     const key = loginKeyOf(input.username);
     const now = this.clock.now();
     const nowIso = now.toISOString();
-    const forgetBefore = new Date(now.getTime() - this.lockMinutes * 60_000).toISOString();
     const row = await trx.selectFrom('login_throttle').selectAll().where('username', '=', key).executeTakeFirst();
-    const stillLocked = row?.locked_until != null && row.locked_until > nowIso;
-    const stale = row === undefined || row.last_failure_at < forgetBefore || (row.locked_until != null && !stillLocked);
-    const failures = stale ? 1 : row.failures + 1;
-    const lockStarts = !stillLocked && failures >= this.maxFailures;
-    const lockedUntil = lockStarts ? new Date(now.getTime() + this.lockMinutes * 60_000).toISOString() : stillLocked ? row.locked_until : null;
+    if (row?.locked_until != null && row.locked_until > nowIso) return lockStateOf(row.locked_until, now);
+    const prior = row === undefined || this.forgotten(row, now) ? 0 : row.failures;
+    if (prior >= this.maxFailures) return this.lock(trx, record, input, key, prior, now);
     if (row === undefined) {
-      await trx.insertInto('login_throttle').values({ username: key, failures, last_failure_at: nowIso, locked_until: lockedUntil }).execute();
+      await trx.insertInto('login_throttle').values({ username: key, failures: prior + 1, last_failure_at: nowIso, locked_until: null }).execute();
     } else {
-      await trx.updateTable('login_throttle').set({ failures, last_failure_at: nowIso, locked_until: lockedUntil }).where('username', '=', key).execute();
-    }
-    if (lockStarts) {
-      record(auditEntryOf(input.who, 'auth.lockout', 'success', {
-        ...(input.accountId ? { resource: { type: 'Account', id: input.accountId } } : {}),
-        reason: 'auth.too_many_failures',
-        details: { failures, lockMinutes: Math.ceil(this.lockMinutes) },
-      }, input.context));
+      await trx.updateTable('login_throttle').set({ failures: prior + 1, last_failure_at: nowIso, locked_until: null }).where('username', '=', key).execute();
     }
     if (++this.failuresSincePrune >= PRUNE_EVERY) {
       this.failuresSincePrune = 0;
       await this.prune(trx, now);
     }
+    return { locked: false };
+  }
+
+  /**
+   * A reserved attempt failed (it was already counted): when it spent the budget, the lock
+   * starts now (audited `auth.lockout`). Returns the lock state after the failure.
+   */
+  async recordFailure(trx: AuditTransaction, record: RecordAudit, input: ThrottleInput): Promise<LockState> {
+    const key = loginKeyOf(input.username);
+    const now = this.clock.now();
+    const row = await trx.selectFrom('login_throttle').selectAll().where('username', '=', key).executeTakeFirst();
+    if (row === undefined) return { locked: false };
+    if (row.locked_until != null && row.locked_until > now.toISOString()) return lockStateOf(row.locked_until, now);
+    return row.failures >= this.maxFailures ? this.lock(trx, record, input, key, row.failures, now) : { locked: false };
+  }
+
+  /** Give back a reserved attempt that was never judged (the server was too busy to check it). */
+  async release(trx: AuditTransaction, username: string): Promise<void> {
+    await trx.updateTable('login_throttle').set((eb) => ({ failures: eb('failures', '-', 1) })).where('username', '=', loginKeyOf(username)).where('failures', '>', 0).execute();
+  }
+
+  private forgotten(row: WardSchema['login_throttle'], now: Date): boolean {
+    const forgetBefore = new Date(now.getTime() - this.lockMinutes * 60_000).toISOString();
+    // A lock that has run out starts a fresh count, as do failures older than the window.
+    return row.last_failure_at < forgetBefore || row.locked_until != null;
+  }
+
+  private async lock(trx: AuditTransaction, record: RecordAudit, input: ThrottleInput, key: string, failures: number, now: Date): Promise<LockState> {
+    const lockedUntil = new Date(now.getTime() + this.lockMinutes * 60_000).toISOString();
+    await trx.updateTable('login_throttle').set({ locked_until: lockedUntil, last_failure_at: now.toISOString() }).where('username', '=', key).execute();
+    record(auditEntryOf(input.who, 'auth.lockout', 'success', {
+      ...(input.accountId ? { resource: { type: 'Account', id: input.accountId } } : {}),
+      reason: 'auth.too_many_failures',
+      details: { failures, lockMinutes: Math.ceil(this.lockMinutes) },
+    }, input.context));
     return lockStateOf(lockedUntil, now);
   }
 

@@ -4,32 +4,18 @@
  * step after a newer one, two processes racing), ±1 step drift accepted and ±2 refused, and
  * an administrator's reset.
  */
-import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testDialects } from '../storage/testing/test-databases.js';
-import { createAuditWorld } from '../audit/testing/audit-world.js';
-import type { AuditWorld } from '../audit/testing/audit-world.js';
-import { SecretBox } from '../storage/secret-box.js';
-import { AccountService } from './account-service.js';
-import { SessionService } from './session-service.js';
 import { MfaService } from './mfa-service.js';
+import { ADMIN, PASSWORD, authWorldPerTest } from './testing/auth-world.js';
+import type { AuthWorld } from './testing/auth-world.js';
 import { totpCodeAt } from './testing/totp-helper.js';
-import type { Principal } from './principal.js';
 
-const ADMIN: Principal = { id: 'usr_admin', kind: 'person', roles: ['admin'] };
-const PASSWORD = 'correct horse battery staple here';
 const STEP = 30_000;
 
-interface World {
-  w: AuditWorld;
-  box: SecretBox;
-  accounts: AccountService;
-  sessions: SessionService;
-  mfa: MfaService;
-  account(username: string): Promise<string>;
+interface World extends AuthWorld {
   /** Begin and confirm an authenticator now; returns its secret. The confirming code's step is spent. */
   enroll(id: string, username: string): Promise<string>;
-  entries(action: string): Promise<Record<string, unknown>[]>;
 }
 
 /** A six-digit code that none of the steps around `at` shows. */
@@ -39,35 +25,16 @@ function wrongCodeAt(secret: string, at: Date): string {
 }
 
 describe.each(testDialects())('MfaService on $name', (dialect) => {
-  let w: AuditWorld | undefined;
-  afterEach(async () => {
-    await w?.dispose();
-    w = undefined;
-  });
+  const authWorld = authWorldPerTest(dialect);
 
   async function world(): Promise<World> {
-    w = await createAuditWorld(dialect);
-    const aw = w;
-    const box = new SecretBox({ activeId: 'kek-1', keys: new Map([['kek-1', randomBytes(32)]]) });
-    const accounts = new AccountService(aw.t.db, aw.log, aw.clock);
-    const mfa = new MfaService(aw.t.db, aw.log, box, aw.clock);
-    const sessions = new SessionService(aw.t.db, aw.log, accounts, aw.clock, { idleMinutes: 15, absoluteHours: 8 }, { mfa });
+    const x = await authWorld();
     return {
-      w: aw, box, accounts, sessions, mfa,
-      async account(username) {
-        const { account, oneTimePassword } = await accounts.create({ username, roles: ['clinician'] }, ADMIN);
-        await accounts.changePassword(account.id, oneTimePassword, PASSWORD);
-        return account.id;
-      },
+      ...x,
       async enroll(id, username) {
-        const { secret } = await mfa.beginTotp(id, username);
-        await mfa.confirmTotp(id, totpCodeAt(secret, aw.clock.now()));
+        const { secret } = await x.mfa.beginTotp(id, username);
+        await x.mfa.confirmTotp(id, totpCodeAt(secret, x.w.clock.now()));
         return secret;
-      },
-      async entries(action) {
-        await aw.log.flush();
-        const rows = await aw.t.db.selectFrom('audit_entry').select('body').where('action', '=', action).orderBy('seq').execute();
-        return rows.map((r) => JSON.parse(r.body) as Record<string, unknown>);
       },
     };
   }

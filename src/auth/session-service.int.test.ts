@@ -5,73 +5,17 @@
  * timeouts end sessions (45 CFR 164.312(a)(2)(iii)), logout ends one, a client that fails too
  * often is throttled, and no credential ever reaches the audit log.
  */
-import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { testDialects } from '../storage/testing/test-databases.js';
-import { createAuditWorld } from '../audit/testing/audit-world.js';
-import type { AuditWorld } from '../audit/testing/audit-world.js';
-import { SecretBox } from '../storage/secret-box.js';
-import { AccountService } from './account-service.js';
-import { SessionService } from './session-service.js';
-import { BoundedConcurrency } from './bounded-concurrency.js';
-import { MfaService } from './mfa-service.js';
-import { ClientThrottle } from './client-throttle.js';
 import { ApiKeyService } from './api-key-service.js';
+import { PASSWORD, SYSTEM, authWorldPerTest } from './testing/auth-world.js';
+import type { AuthWorld } from './testing/auth-world.js';
 import { totpCodeAt } from './testing/totp-helper.js';
-import type { Principal } from './principal.js';
-
-const ADMIN: Principal = { id: 'ward', kind: 'system', roles: [] };
-const PASSWORD = 'correct horse battery staple here';
-
-/** Counts the operations it admits: one per argon2id verification. */
-class CountingConcurrency extends BoundedConcurrency {
-  runs = 0;
-  override run<T>(operation: () => Promise<T>): Promise<T> {
-    this.runs++;
-    return super.run(operation);
-  }
-}
-
-interface World {
-  w: AuditWorld;
-  accounts: AccountService;
-  sessions: SessionService;
-  mfa: MfaService;
-  verifications: CountingConcurrency;
-  /** An account whose one-time password is already replaced by PASSWORD. */
-  account(username: string, roles?: string[]): Promise<string>;
-  entries(action: string): Promise<Record<string, unknown>[]>;
-}
 
 describe.each(testDialects())('SessionService on $name', (dialect) => {
-  let w: AuditWorld | undefined;
-  afterEach(async () => {
-    await w?.dispose();
-    w = undefined;
-  });
-
-  async function world(limits = { maxInFlight: 4, maxQueued: 32 }, clientLimit?: number): Promise<World> {
-    w = await createAuditWorld(dialect);
-    const aw = w;
-    const accounts = new AccountService(aw.t.db, aw.log, aw.clock);
-    const verifications = new CountingConcurrency(limits);
-    const mfa = new MfaService(aw.t.db, aw.log, new SecretBox({ activeId: 'kek-1', keys: new Map([['kek-1', randomBytes(32)]]) }), aw.clock);
-    const clientThrottle = new ClientThrottle(aw.clock, clientLimit === undefined ? {} : { maxFailures: clientLimit });
-    const sessions = new SessionService(aw.t.db, aw.log, accounts, aw.clock, { idleMinutes: 15, absoluteHours: 8 }, { mfa, verifications, clientThrottle });
-    return {
-      w: aw, accounts, sessions, mfa, verifications,
-      async account(username, roles = ['clinician']) {
-        const { account, oneTimePassword } = await accounts.create({ username, roles }, ADMIN);
-        await accounts.changePassword(account.id, oneTimePassword, PASSWORD);
-        return account.id;
-      },
-      async entries(action) {
-        await aw.log.flush();
-        const rows = await aw.t.db.selectFrom('audit_entry').select('body').where('action', '=', action).orderBy('seq').execute();
-        return rows.map((r) => JSON.parse(r.body) as Record<string, unknown>);
-      },
-    };
-  }
+  const authWorld = authWorldPerTest(dialect);
+  const world = (limits = { maxInFlight: 4, maxQueued: 32 }, clientLimit?: number): Promise<AuthWorld> =>
+    authWorld({ creator: SYSTEM, verifications: limits, clientThrottle: clientLimit === undefined ? {} : { maxFailures: clientLimit } });
 
   it('verifies a password once per login attempt: enabled, disabled and unknown accounts alike', async () => {
     const x = await world();
@@ -114,7 +58,7 @@ describe.each(testDialects())('SessionService on $name', (dialect) => {
     const x = await world();
     const id = await x.account('ana');
     const s = await x.sessions.login('ana', PASSWORD);
-    expect(await x.sessions.revokeAll(id, ADMIN, { requestId: 'req-2' })).toBe(1);
+    expect(await x.sessions.revokeAll(id, SYSTEM, { requestId: 'req-2' })).toBe(1);
     expect(await x.sessions.authenticate(s.token)).toBeUndefined();
     const revoked = await x.entries('auth.sessions_revoked');
     expect(revoked).toHaveLength(1);
@@ -260,8 +204,8 @@ describe.each(testDialects())('SessionService on $name', (dialect) => {
     await x.sessions.login('ana', PASSWORD, { totp: next });
     await expect(x.sessions.login('ana', PASSWORD, { totp: next })).rejects.toMatchObject({ code: 'auth.bad_credentials' });
     const keys = new ApiKeyService(x.w.t.db, x.w.log, x.w.clock);
-    const issued = await keys.create({ service: 'scheduler-app', roles: ['workflow'], scopes: ['model.chat', 'patient.*'] }, ADMIN);
-    const rotated = await keys.rotate(issued.record.id, ADMIN, { graceHours: 1 });
+    const issued = await keys.create({ service: 'scheduler-app', roles: ['workflow'], scopes: ['model.chat', 'patient.*'] }, SYSTEM);
+    const rotated = await keys.rotate(issued.record.id, SYSTEM, { graceHours: 1 });
     for (const k of [issued.key, rotated.key]) canaries.push(k, k.slice(-43));
     await keys.authenticate(`wak_${issued.record.id}_${'A'.repeat(43)}`);
 

@@ -58,6 +58,8 @@ export interface LoginResult {
   token: string;
   principal: Principal;
   expiresAt: string;
+  /** Seconds until `expiresAt` on the server's clock (the session cookie's Max-Age). */
+  maxAgeSeconds: number;
 }
 
 export const SESSION_TOKEN_PREFIX = 'wss_';
@@ -111,7 +113,7 @@ export class SessionService {
    */
   async login(username: string, password: string, options: LoginOptions = {}, context: AuditContext = {}): Promise<LoginResult> {
     const client = options.client ?? context.client;
-    const throttled = this.clientThrottle.check(client);
+    const throttled = this.clientThrottle.attempt(client);
     if (throttled.limited) {
       await this.audit.append(auditEntryOf({ id: UNKNOWN_USER, kind: 'person' }, 'auth.login', 'denied', { reason: 'auth.throttled' }, context));
       throw new WardError('auth.throttled', `too many failed sign-ins from this address; retry in ${throttled.retryAfterSeconds} s`, { status: 429, extra: { retryAfterSeconds: throttled.retryAfterSeconds } });
@@ -119,8 +121,9 @@ export class SessionService {
     const key = loginKeyOf(username);
     const account = await this.accounts.findByUsername(key);
     const who: AuditEntryInput['who'] = { id: account?.id ?? UNKNOWN_USER, kind: 'person' };
-    const lock = await this.loginThrottle.lockState(key);
+    const lock = await this.audit.transact((trx, record) => this.loginThrottle.reserve(trx, record, { username: key, who, ...(account ? { accountId: account.id } : {}), context }));
     if (lock.locked) {
+      this.clientThrottle.forgive(client);
       await this.audit.append(auditEntryOf(who, 'auth.login', 'denied', { reason: 'auth.locked' }, context));
       throw new WardError('auth.locked', `too many failed sign-ins for this username; retry in ${lock.retryAfterSeconds} s`, { status: 429, extra: { retryAfterSeconds: lock.retryAfterSeconds } });
     }
@@ -128,9 +131,17 @@ export class SessionService {
     const storedHash = account?.passwordHash ?? (await this.dummyHash);
     // Verified even when the account is disabled: skipping the work would make a disabled
     // account answer measurably faster than an enabled one.
-    const verified = await this.verifications.run(() => verifyPassword(storedHash, password));
+    let verified: boolean;
+    try {
+      verified = await this.verifications.run(() => verifyPassword(storedHash, password));
+    } catch (e) {
+      // Never judged (too busy): the reserved attempt is given back on both counters.
+      await this.audit.transact((trx) => this.loginThrottle.release(trx, key));
+      this.clientThrottle.forgive(client);
+      throw e;
+    }
     if (account === undefined || account.disabled || !verified) {
-      await this.refuse(who, account?.disabled ? 'auth.account_disabled' : 'auth.bad_credentials', key, account?.id, client, context);
+      await this.refuse(who, account?.disabled ? 'auth.account_disabled' : 'auth.bad_credentials', key, account?.id, context);
       throw badCredentials();
     }
 
@@ -163,11 +174,13 @@ export class SessionService {
     if (!outcome.ok) {
       if (outcome.reason === 'auth.mfa_required') {
         // Only after a correct password, and not a failure: the caller asks for the code.
+        await this.audit.transact((trx) => this.loginThrottle.release(trx, key));
+        this.clientThrottle.forgive(client);
         throw new WardError('auth.mfa_required', 'enter the code from your authenticator app', { status: 401 });
       }
-      this.clientThrottle.recordFailure(client);
       throw badCredentials();
     }
+    this.clientThrottle.forgive(client);
     const principal: Principal = {
       id: account.id,
       kind: 'person',
@@ -176,7 +189,7 @@ export class SessionService {
       mfaEnrollmentRequired: !outcome.mfa,
       authn: 'session',
     };
-    return { token, principal, expiresAt };
+    return { token, principal, expiresAt, maxAgeSeconds: this.policy.absoluteHours * 3600 };
   }
 
   /**
@@ -233,11 +246,10 @@ export class SessionService {
   }
 
   /** A failed password check: audited and counted against the username and the client. */
-  private async refuse(who: AuditEntryInput['who'], reason: string, key: string, accountId: string | undefined, client: string | undefined, context: AuditContext): Promise<void> {
+  private async refuse(who: AuditEntryInput['who'], reason: string, key: string, accountId: string | undefined, context: AuditContext): Promise<void> {
     await this.audit.transact(async (trx, record) => {
       record(auditEntryOf(who, 'auth.login', 'denied', { reason }, context));
       await this.loginThrottle.recordFailure(trx, record, { username: key, who, ...(accountId ? { accountId } : {}), context });
     });
-    this.clientThrottle.recordFailure(client);
   }
 }

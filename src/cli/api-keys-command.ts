@@ -4,12 +4,13 @@
  * narrow what the policy permits the service's roles; they never widen it.
  */
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { serviceRoles } from '../auth/roles.js';
 import type { Principal } from '../auth/principal.js';
 import { actionCodes, actionMatches } from '../policy/action-catalog.js';
 import { WardError } from '../shared/ward-error.js';
 import type { CliIo } from './cli-io.js';
-import { dataDirOption, parsePositiveInt } from './cli-options.js';
+import { dataDirOption } from './cli-options.js';
 import { consoleUser } from './console-user.js';
 import { formatTable } from './format-table.js';
 import { withRuntime } from './with-runtime.js';
@@ -24,7 +25,12 @@ function checkScopes(scopes: readonly string[]): void {
 }
 
 function parseHours(v: string): number {
-  if (!/^\d{1,3}$/.test(v)) throw new WardError('cli.invalid_option', '--grace-hours must be a whole number of hours');
+  if (!/^\d{1,3}$/.test(v) || Number(v) > 168) throw new InvalidArgumentError('must be a whole number of hours from 0 to 168');
+  return Number(v);
+}
+
+function parseDays(v: string): number {
+  if (!/^\d{1,3}$/.test(v) || Number(v) < 1 || Number(v) > 365) throw new InvalidArgumentError('must be a whole number of days from 1 to 365');
   return Number(v);
 }
 
@@ -42,7 +48,7 @@ export function registerApiKeysCommand(program: Command, io: CliIo): void {
     .requiredOption('--service <name>', 'service identity name (lower-case letters, digits, -)')
     .requiredOption('--role <role...>', 'service roles')
     .requiredOption('--scope <action...>', 'actions the key may be used for (e.g. model.chat, patient.*)')
-    .option('--expires-in-days <n>', 'lifetime in days (1-365, default 90)', parsePositiveInt)
+    .option('--expires-in-days <n>', 'lifetime in days (1-365, default 90)', parseDays)
     .addOption(dataDirOption())
     .action(async (opts: { service: string; role: string[]; scope: string[]; expiresInDays?: number; data?: string }) => {
       checkScopes(opts.scope);

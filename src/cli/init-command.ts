@@ -25,7 +25,7 @@ export function registerInitCommand(program: Command, io: CliIo): void {
           `  audit key id:     ${r.auditKeyId ?? ''}  (record it: verifiers check checkpoints against it)`,
           `  administrator:    ${r.adminUsername ?? ''}`,
           `  one-time password: ${r.oneTimePassword ?? ''}`,
-          `  access policy:    ${r.policyInstalled ? 'policy.json (the default; edit it, then \`ward policy check\`)' : 'as configured'}`,
+          `  access policy:    ${r.policyInstalled ? 'policy.json (the default; edit it, then run ward policy check)' : 'as configured'}`,
           '',
           'The password is shown only this once and must be changed at first sign-in;',
           'then an authenticator app (TOTP) must be enrolled before anything else.',

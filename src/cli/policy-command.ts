@@ -13,6 +13,7 @@ import { explain, formatExplanation } from '../policy/explain.js';
 import { relationships } from '../policy/access-request.js';
 import type { Relationship } from '../policy/access-request.js';
 import { auditEntryOf } from '../audit/audit-entry-of.js';
+import { AUDIT_CODE_PATTERN, AUDIT_PURPOSE_PATTERN } from '../audit/audit-entry.js';
 import { isRole } from '../auth/roles.js';
 import type { Role } from '../auth/roles.js';
 import { WardError } from '../shared/ward-error.js';
@@ -20,6 +21,7 @@ import type { CliIo } from './cli-io.js';
 import { dataDirOption } from './cli-options.js';
 import { consoleUser } from './console-user.js';
 import { withRuntime } from './with-runtime.js';
+import { accessRequestOf } from '../auth/access-control.js';
 import { resolvePrincipal } from './resolve-principal.js';
 
 export function registerPolicyCommand(program: Command, io: CliIo): void {
@@ -55,21 +57,21 @@ export function registerPolicyCommand(program: Command, io: CliIo): void {
         const principal = { ...found, roles: opts.role !== undefined ? (opts.role as Role[]) : found.roles };
         const relationship = opts.relationship ?? (opts.patient !== undefined ? await rt.relationships.relationshipOf(principal.id, opts.patient) : undefined);
         const grant = opts.patient !== undefined ? await rt.breakGlass.active(principal.id, opts.patient) : undefined;
-        const result = explain(rt.policy(), {
-          principal: { id: principal.id, kind: principal.kind, roles: principal.roles, ...(principal.scopes ? { scopes: principal.scopes } : {}) },
-          action: opts.action,
-          ...(opts.purpose !== undefined ? { purpose: opts.purpose } : {}),
-          ...(opts.patient !== undefined ? { patient: opts.patient } : {}),
-          ...(relationship !== undefined ? { relationship } : {}),
-          ...(grant !== undefined ? { breakGlass: grant } : {}),
-          now: rt.clock.now().toISOString(),
-        });
+        const query = { principal, action: opts.action, ...(opts.purpose !== undefined ? { purpose: opts.purpose } : {}), ...(opts.patient !== undefined ? { patient: opts.patient } : {}) };
+        const result = explain(rt.policy(), accessRequestOf(query, { relationship, grant, now: rt.clock.now() }));
         await rt.audit.append(auditEntryOf(consoleUser(), 'policy.explain', 'success', {
           ...(opts.patient !== undefined ? { patient: opts.patient } : {}),
           resource: { type: 'Principal', id: principal.id },
-          details: { effect: result.decision.effect, ...(result.decision.ruleId !== undefined ? { rule: result.decision.ruleId } : {}) },
+          ...(opts.purpose !== undefined && AUDIT_PURPOSE_PATTERN.test(opts.purpose) ? { purpose: opts.purpose } : {}),
+          details: {
+            effect: result.decision.effect,
+            ...(AUDIT_CODE_PATTERN.test(opts.action) && opts.action.length <= 96 ? { action: opts.action } : {}),
+            ...(result.decision.ruleId !== undefined ? { rule: result.decision.ruleId } : {}),
+            hypothetical: opts.role !== undefined || opts.relationship !== undefined,
+          },
         }));
-        io.out(`principal ${principal.id} (${principal.kind}) roles: ${principal.roles.join(', ') || '(none)'}\n`);
+        io.out(`principal ${principal.id} (${principal.kind}) roles: ${principal.roles.join(', ') || '(none)'}${opts.role !== undefined ? ' (assumed)' : ''}\n`);
+        if (found.disabled) io.out('account disabled: every request is refused at sign-in, whatever the policy says\n');
         if (relationship !== undefined) io.out(`relationship to ${opts.patient ?? 'patient'}: ${relationship}${opts.relationship !== undefined ? ' (assumed)' : ''}\n`);
         if (grant !== undefined) io.out(`open break-glass grant ${grant.id} until ${grant.expiresAt}\n`);
         io.out(formatExplanation(result));

@@ -6,7 +6,7 @@ import { WardError } from '../shared/ward-error.js';
  * A principal named on the command line: a local username, or `svc:<service>` for a service
  * identity (its roles and scopes are the union over its live API keys).
  */
-export async function resolvePrincipal(rt: WardRuntime, spec: string): Promise<Principal> {
+export async function resolvePrincipal(rt: WardRuntime, spec: string): Promise<Principal & { disabled?: boolean }> {
   if (spec.startsWith('svc:')) {
     const service = spec.slice(4);
     const keys = (await rt.apiKeys.list()).filter((k) => k.service === service && k.status === 'active');
@@ -19,5 +19,5 @@ export async function resolvePrincipal(rt: WardRuntime, spec: string): Promise<P
   }
   const account = await rt.accounts.findByUsername(spec);
   if (!account) throw new WardError('cli.unknown_principal', 'no account with that username');
-  return { id: account.id, kind: 'person', roles: account.roles };
+  return { id: account.id, kind: 'person', roles: account.roles, disabled: account.disabled };
 }

@@ -8,16 +8,21 @@
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { AccessControl } from '../auth/access-control.js';
+import type { Principal } from '../auth/principal.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { auditEntryOf } from '../audit/audit-entry-of.js';
 import { WardError } from '../shared/ward-error.js';
 import { auditContextOf } from './http-context.js';
 import { PURPOSE_HEADER } from './route-access.js';
 import type { RouteAccess } from './route-access.js';
 
 const SESSION_COOKIE = /(?:^|;\s*)ward_session=([A-Za-z0-9_-]+)/;
+/** RFC 6750 section 2.1: `Bearer 1*SP b64token`; anything else (other schemes, stray characters) is no credential. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 export function tokenOf(req: FastifyRequest): string | undefined {
   const auth = req.headers.authorization;
-  if (typeof auth === 'string') return /^Bearer\s+/i.test(auth) ? auth.replace(/^Bearer\s+/i, '').trim() : '';
+  if (typeof auth === 'string') return BEARER.exec(auth)?.[1] ?? '';
   const cookie = req.headers.cookie;
   if (typeof cookie === 'string') return SESSION_COOKIE.exec(cookie)?.[1];
   return undefined;
@@ -30,7 +35,13 @@ export function purposeOf(req: FastifyRequest): string | undefined {
   return v === undefined || v === '' ? undefined : v.trim();
 }
 
-export function accessHook(deps: { authenticator: Authenticator; access: AccessControl }): preHandlerAsyncHookHandler {
+export function accessHook(deps: { authenticator: Authenticator; access: AccessControl; audit: AuditLog }): preHandlerAsyncHookHandler {
+  /** Self-service refusals are access decisions too: audited before the 403 leaves. */
+  async function refuse(req: FastifyRequest, principal: Principal, code: `${string}.${string}`, message: string): Promise<never> {
+    await deps.audit.append(auditEntryOf(principal, 'access.decision', 'denied', { reason: code, details: { route: 'self' } }, auditContextOf(req)));
+    throw new WardError(code, message, { status: 403 });
+  }
+
   return async function checkAccess(req: FastifyRequest): Promise<void> {
     if (req.is404) return;
     const access: RouteAccess | undefined = req.routeOptions.config.access;
@@ -45,11 +56,9 @@ export function accessHook(deps: { authenticator: Authenticator; access: AccessC
     req.principal = principal;
     if (principal.authn === 'session') req.sessionToken = token;
     if (access.kind === 'self') {
-      if (access.sessionOnly && principal.authn !== 'session') {
-        throw new WardError('auth.session_required', 'this route is for people signed in with a session', { status: 403 });
-      }
-      if (!access.pending && principal.mustChangePassword) throw new WardError('auth.password_change_required', 'change the one-time password first', { status: 403 });
-      if (!access.pending && principal.mfaEnrollmentRequired) throw new WardError('auth.mfa_enrollment_required', 'enroll a second factor (TOTP) first', { status: 403 });
+      if (access.sessionOnly && principal.authn !== 'session') await refuse(req, principal, 'auth.session_required', 'this route is for people signed in with a session');
+      if (!access.pending && principal.mustChangePassword) await refuse(req, principal, 'auth.password_change_required', 'change the one-time password first');
+      if (!access.pending && principal.mfaEnrollmentRequired) await refuse(req, principal, 'auth.mfa_enrollment_required', 'enroll a second factor (TOTP) first');
       return;
     }
     const patient = access.patient?.(req);

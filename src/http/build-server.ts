@@ -24,7 +24,20 @@ import { breakGlassRoutes } from './routes/break-glass-routes.js';
 import { accessRoutes } from './routes/access-routes.js';
 import { accessHook } from './authenticate.js';
 import './http-context.js';
-import './route-access.js';
+import type { RouteAccess } from './route-access.js';
+
+/** A route and its declared access rule, for the authorization matrix and documentation. */
+export interface DeclaredRoute {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    declaredRoutes: readonly DeclaredRoute[];
+  }
+}
 
 export interface ServerDeps {
   logger: FastifyBaseLogger;
@@ -112,12 +125,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   // Nothing is reachable by omission: a route that does not declare its access rule stops
   // the server from being built.
+  const declared: DeclaredRoute[] = [];
+  app.decorate('declaredRoutes', declared);
   app.addHook('onRoute', (route) => {
-    if (route.config?.access === undefined) {
+    const access = route.config?.access;
+    if (access === undefined) {
       throw new WardError('policy.route_undeclared', `route ${route.method.toString()} ${route.url} declares no access rule`);
     }
+    for (const method of [route.method].flat()) if (method !== 'HEAD') declared.push({ method, url: route.url, access });
   });
-  app.addHook('preHandler', accessHook({ authenticator: deps.authenticator, access: deps.access }));
+  app.addHook('preHandler', accessHook({ authenticator: deps.authenticator, access: deps.access, audit: deps.audit }));
 
   await app.register(healthRoutes, { ready: deps.ready });
   await app.register(authRoutes, { accounts: deps.accounts, sessions: deps.sessions, mfa: deps.mfa });

@@ -19,7 +19,7 @@ import type { AccessDecision } from './access-decision.js';
 import { RELATIONSHIP_BITS } from './compiled-policy.js';
 import type { CompiledPolicy, CompiledRule, RuleBucket } from './compiled-policy.js';
 import { denial, describeRequest, permission, reasonFor, ruleDenial } from './decision-values.js';
-import { refuseRequest } from './refuse-request.js';
+import { refuseRequest, unknownAction } from './refuse-request.js';
 import { grantCovers, purposeOf, relationshipOf } from './request-facts.js';
 
 const EMPTY: RuleBucket = { denies: [], permits: [] };
@@ -29,8 +29,9 @@ const GRANT_MISSING = 2;
 
 export function decide(policy: CompiledPolicy, request: AccessRequest): AccessDecision {
   const action = policy.actions.get(request.action);
+  if (action === undefined) return unknownAction(policy, request);
   const refusal = refuseRequest(policy, request, action);
-  if (refusal !== undefined || action === undefined) return refusal ?? denial(policy, 'policy.unknown_action', reasonFor.unknownAction(request));
+  if (refusal !== undefined) return refusal;
 
   const purpose = purposeOf(request);
   // refuseRequest has checked that a stated purpose has a column.

@@ -13,6 +13,13 @@ function shown(v: string): string {
   return CODE_SHAPE.test(v) ? v : '(malformed)';
 }
 
+/** Roles as text; one role (the common case) without building an array. */
+function rolesText(roles: readonly string[]): string {
+  if (roles.length === 0) return '(no roles)';
+  if (roles.length === 1) return shown(roles[0] ?? '');
+  return roles.map(shown).join(', ');
+}
+
 export function denial(policy: CompiledPolicy, code: DenyCode, reason: string, ruleId?: string): DenyDecision {
   return ruleId === undefined ? { effect: 'deny', policyVersion: policy.version, code, reasons: [reason] } : { effect: 'deny', policyVersion: policy.version, ruleId, code, reasons: [reason] };
 }
@@ -30,12 +37,16 @@ export function ruleDenial(policy: CompiledPolicy, rule: CompiledRule, request: 
   return denial(policy, rule.reason ?? 'policy.denied', reasonFor.denyRule(rule, describeRequest(request, purpose, relationship)), rule.id);
 }
 
-/** `role(s) coder to patient.read for purpose TREAT with relationship none` */
+/**
+ * `role(s) coder to patient.read for purpose TREAT with relationship none`. Only for requests
+ * past `refuseRequest`: action and purpose are then codes Ward knows, and only role names
+ * (from the credential) still need checking before they are echoed.
+ */
 export function describeRequest(request: AccessRequest, purpose: string | undefined, relationship: Relationship | undefined): string {
-  const roles = request.principal.roles.length === 0 ? '(no roles)' : request.principal.roles.map(shown).join(', ');
-  const why = purpose === undefined ? 'without a purpose of use' : `for purpose ${shown(purpose)}`;
+  const roles = rolesText(request.principal.roles);
+  const why = purpose === undefined ? 'without a purpose of use' : `for purpose ${purpose}`;
   const rel = relationship === undefined ? '' : ` with relationship ${relationship}`;
-  return `role(s) ${roles} to ${shown(request.action)} ${why}${rel}`;
+  return `role(s) ${roles} to ${request.action} ${why}${rel}`;
 }
 
 export const reasonFor = {
@@ -48,6 +59,6 @@ export const reasonFor = {
     `no scope of this credential (${scopes.length === 0 ? 'none' : scopes.map(shown).join(', ')}) covers ${shown(request.action)}`,
   denyRule: (rule: CompiledRule, described: string): string => `rule ${rule.id} denies ${described} (${rule.reason ?? 'no reason'})`,
   breakGlassRequired: (rule: CompiledRule, request: AccessRequest, purpose: string | undefined): string =>
-    `rule ${rule.id} permits ${shown(request.action)} for purpose ${shown(purpose ?? '')} only under an active break-glass grant for this patient and purpose; none is open or it has expired`,
+    `rule ${rule.id} permits ${request.action} for purpose ${purpose ?? '(none)'} only under an active break-glass grant for this patient and purpose; none is open or it has expired`,
   noMatchingRule: (described: string): string => `no rule permits ${described}`,
 };

@@ -10,7 +10,7 @@ import type { AccessDecision } from './access-decision.js';
 import { actionMatches } from './action-catalog.js';
 import type { CompiledPolicy, CompiledRule } from './compiled-policy.js';
 import { denial, describeRequest, permission, reasonFor, ruleDenial } from './decision-values.js';
-import { refuseRequest } from './refuse-request.js';
+import { refuseRequest, unknownAction } from './refuse-request.js';
 import { grantCovers, purposeOf, relationshipOf } from './request-facts.js';
 import type { Explanation, Mismatch, TraceEntry } from './explanation.js';
 
@@ -39,9 +39,11 @@ function mismatchOf(rule: CompiledRule, request: AccessRequest, purpose: string 
  */
 export function decideByScan(policy: CompiledPolicy, request: AccessRequest, trace?: TraceEntry[]): AccessDecision {
   const action = policy.actions.get(request.action);
+  if (action === undefined) return unknownAction(policy, request);
   const refusal = refuseRequest(policy, request, action);
+  // A scope refusal still walks the rules, so the trace shows what the scope kept out.
   const scopeRefused = refusal?.code === 'policy.scope_missing';
-  if ((refusal !== undefined && !scopeRefused) || action === undefined) return refusal ?? denial(policy, 'policy.unknown_action', reasonFor.unknownAction(request));
+  if (refusal !== undefined && !scopeRefused) return refusal;
 
   const purpose = purposeOf(request);
   const relationship = relationshipOf(action, request);

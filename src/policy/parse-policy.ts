@@ -43,8 +43,9 @@ function ruleLabel(index: number, raw: unknown): string {
 function fail(problems: readonly string[]): never {
   const shown = problems.slice(0, MAX_REPORTED_PROBLEMS);
   const more = problems.length - shown.length;
-  const list = shown.map((p) => `\n  - ${p}`).join('') + (more > 0 ? `\n  ... and ${more} more` : '');
-  throw new WardError('policy.invalid', `the policy is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):${list}`, {
+  // One line (CLI errors are one line; log lines stay whole): problems separated by " | ".
+  const list = shown.join(' | ') + (more > 0 ? ` | ... and ${more} more` : '');
+  throw new WardError('policy.invalid', `the policy is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${list}`, {
     status: 500,
     extra: { problems: problems.length },
   });

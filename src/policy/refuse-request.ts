@@ -11,9 +11,13 @@ import type { CompiledAction, CompiledPolicy } from './compiled-policy.js';
 import { denial, reasonFor } from './decision-values.js';
 import { patientOf, purposeOf } from './request-facts.js';
 
-/** The refusal, or `undefined` when the request may go to the rules. */
-export function refuseRequest(policy: CompiledPolicy, request: AccessRequest, action: CompiledAction | undefined): DenyDecision | undefined {
-  if (action === undefined) return denial(policy, 'policy.unknown_action', reasonFor.unknownAction(request));
+/** The refusal of the first check, for an action not in the catalog. */
+export function unknownAction(policy: CompiledPolicy, request: AccessRequest): DenyDecision {
+  return denial(policy, 'policy.unknown_action', reasonFor.unknownAction(request));
+}
+
+/** The other checks, for a known action: the refusal, or `undefined` when the rules decide. */
+export function refuseRequest(policy: CompiledPolicy, request: AccessRequest, action: CompiledAction): DenyDecision | undefined {
   const purpose = purposeOf(request);
   if (purpose === undefined) {
     if (action.phi) return denial(policy, 'policy.purpose_required', reasonFor.purposeRequired(request));

@@ -39,5 +39,22 @@ export function grantCovers(request: AccessRequest, purpose: string | undefined)
   if (g === undefined || purpose === undefined || g.purpose !== purpose) return false;
   const patient = patientOf(request);
   if (patient === undefined || g.patient !== patient) return false;
-  return Date.parse(request.now) < Date.parse(g.expiresAt);
+  return isBefore(request.now, g.expiresAt);
+}
+
+/**
+ * `a < b` for ISO 8601 instants. Two UTC strings in the fixed `toISOString()` shape
+ * (`2026-11-29T10:00:00.000Z`) order as text, which is far cheaper than parsing; any other
+ * shape (offsets, other precision) is parsed, and an unreadable time compares false.
+ */
+export function isBefore(a: string, b: string): boolean {
+  if (isCanonicalUtc(a) && isCanonicalUtc(b)) return a < b;
+  return Date.parse(a) < Date.parse(b);
+}
+
+/** The fixed `toISOString()` shape, in which instants order as text. */
+const CANONICAL_UTC = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+function isCanonicalUtc(s: string): boolean {
+  return CANONICAL_UTC.test(s);
 }

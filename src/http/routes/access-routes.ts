@@ -9,11 +9,12 @@ import { z } from 'zod';
 import type { AccessControl } from '../../auth/access-control.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { auditEntryOf } from '../../audit/audit-entry-of.js';
+import { AUDIT_CODE_PATTERN, AUDIT_ID_PATTERN, AUDIT_PURPOSE_PATTERN } from '../../audit/audit-entry.js';
 import { auditContextOf } from '../http-context.js';
 import { parseInput } from '../parse-input.js';
 import { purposeOf } from '../authenticate.js';
 
-const evaluateBody = z.object({ action: z.string().regex(/^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$/).max(96), patient: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}$/).optional() }).strict();
+const evaluateBody = z.object({ action: z.string().regex(AUDIT_CODE_PATTERN).max(96), patient: z.string().regex(AUDIT_ID_PATTERN).optional() }).strict();
 
 export const accessRoutes: FastifyPluginAsync<{ access: AccessControl; audit: AuditLog }> = async (app, opts) => {
   app.post('/v1/access/evaluate', { config: { access: { kind: 'self' } } }, async (req) => {
@@ -23,7 +24,9 @@ export const accessRoutes: FastifyPluginAsync<{ access: AccessControl; audit: Au
     const { decision, relationship } = await opts.access.evaluate({ principal: p, action: body.action, ...(purpose !== undefined ? { purpose } : {}), ...(body.patient !== undefined ? { patient: body.patient } : {}) });
     await opts.audit.append(auditEntryOf(p, 'access.evaluate', 'success', {
       ...(body.patient !== undefined ? { patient: body.patient } : {}),
-      ...(purpose !== undefined && /^[A-Z][A-Z0-9_-]{1,31}$/.test(purpose) ? { purpose } : {}),
+      ...(purpose !== undefined && AUDIT_PURPOSE_PATTERN.test(purpose) ? { purpose } : {}),
+      // A permit that rests on a break-glass grant is flagged like every decision under it.
+      ...(decision.effect === 'permit' && decision.breakGlass !== undefined ? { breakGlass: decision.breakGlass } : {}),
       details: { action: body.action, effect: decision.effect, ...(decision.ruleId !== undefined ? { rule: decision.ruleId } : {}) },
     }, auditContextOf(req)));
     return { ...decision, ...(relationship !== undefined ? { relationship } : {}) };

@@ -24,8 +24,7 @@ export const authRoutes: FastifyPluginAsync<{ accounts: AccountService; sessions
   app.post('/v1/auth/login', { config: { access: { kind: 'public' } } }, async (req, reply) => {
     const body = parseInput(loginBody, req.body);
     const s = await opts.sessions.login(body.username, body.password, { ...(body.totp !== undefined ? { totp: body.totp } : {}), client: req.ip }, auditContextOf(req));
-    const maxAge = Math.max(0, Math.floor((Date.parse(s.expiresAt) - Date.now()) / 1000));
-    void reply.header('set-cookie', sessionCookie(s.token, maxAge));
+    void reply.header('set-cookie', sessionCookie(s.token, s.maxAgeSeconds));
     return {
       token: s.token, expiresAt: s.expiresAt, roles: s.principal.roles,
       mustChangePassword: s.principal.mustChangePassword ?? false,
