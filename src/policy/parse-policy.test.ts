@@ -10,7 +10,7 @@ function problemsOf(text: string, known: Parameters<typeof parsePolicy>[1] = KNO
   } catch (e) {
     if (!isWardError(e)) throw e;
     expect(e.code).toBe('policy.invalid');
-    return e.message.split('\n').slice(1).map((l) => l.replace(/^ {2}- /, ''));
+    return e.message.replace(/^the policy is invalid \(\d+ problems?\): /, '').split(' | ');
   }
   throw new Error('the policy was accepted');
 }
