@@ -29,7 +29,7 @@ import { AccountService } from './auth/account-service.js';
 import { SessionService } from './auth/session-service.js';
 import type { BoundedConcurrency } from './auth/bounded-concurrency.js';
 import { MfaService } from './auth/mfa-service.js';
-import { LoginThrottle } from './auth/login-throttle.js';
+import { LoginThrottle, loginKeyOf } from './auth/login-throttle.js';
 import { ClientThrottle } from './auth/client-throttle.js';
 import { ApiKeyService } from './auth/api-key-service.js';
 import { CareRelationships } from './auth/care-relationships.js';
@@ -222,11 +222,12 @@ export function buildAccessServices(input: {
   verifications?: BoundedConcurrency;
 }): Omit<WardRuntime, 'database' | 'audit' | 'paths' | 'clock'> {
   const { db, audit, clock, box, config } = input;
-  const accounts = new AccountService(db, audit, clock);
+  const throttleKeyOf = (username: string): string => box.keyedHash('login-throttle', loginKeyOf(username));
+  const accounts = new AccountService(db, audit, clock, throttleKeyOf);
   const mfa = new MfaService(db, audit, box, clock);
   const sessions = new SessionService(db, audit, accounts, clock, config.session, {
     mfa,
-    loginThrottle: new LoginThrottle(db, clock, config.lockout),
+    loginThrottle: new LoginThrottle(db, clock, { ...config.lockout, keyOf: throttleKeyOf }),
     clientThrottle: new ClientThrottle(clock),
     ...(input.verifications !== undefined ? { verifications: input.verifications } : {}),
   });

@@ -17,6 +17,8 @@ import { hashPassword, passwordProblem, verifyPassword } from './password-hasher
 import { newOneTimePassword } from './one-time-password.js';
 import { isPersonRole, parseRoles, personRoles } from './roles.js';
 import { revokeSessionsOf } from './revoke-sessions.js';
+import { hashedThrottleKey } from './login-throttle.js';
+import type { ThrottleKeyOf } from './login-throttle.js';
 import type { Role } from './roles.js';
 import type { Principal } from './principal.js';
 
@@ -48,6 +50,8 @@ export class AccountService {
     private readonly db: Kysely<WardSchema>,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    /** How the login throttle stores usernames (to show who is locked). */
+    private readonly throttleKeyOf: ThrottleKeyOf = hashedThrottleKey,
   ) {}
 
   /** Create an account; returns its one-time password, which is not stored anywhere in clear. */
@@ -84,12 +88,18 @@ export class AccountService {
     const rows = await this.db
       .selectFrom('account')
       .leftJoin('totp_credential', (j) => j.onRef('totp_credential.account_id', '=', 'account.id').on('totp_credential.confirmed', '=', 1))
-      .leftJoin('login_throttle', 'login_throttle.username', 'account.username')
-      .select(['account.id', 'account.username', 'account.roles', 'account.disabled', 'account.created_at', 'login_throttle.locked_until'])
+      .select(['account.id', 'account.username', 'account.roles', 'account.disabled', 'account.created_at'])
       .select('totp_credential.account_id as totp_account')
       .orderBy('account.username')
       .execute();
-    return rows.map((r) => ({
+    // Throttle rows are keyed by a hash of the username (never the text typed), so look them up by key.
+    const keys = new Map(rows.map((r) => [this.throttleKeyOf(r.username), r.username]));
+    const locks = new Map<string, string | null>();
+    for (const chunk of chunks([...keys.keys()], 500)) {
+      const found = await this.db.selectFrom('login_throttle').select(['username', 'locked_until']).where('username', 'in', chunk).execute();
+      for (const f of found) locks.set(keys.get(f.username) ?? '', f.locked_until);
+    }
+    return rows.map((r) => ({ locked_until: locks.get(r.username) ?? null, ...r })).map((r) => ({
       id: r.id,
       username: r.username,
       roles: personRolesOf(r.roles),
@@ -114,6 +124,25 @@ export class AccountService {
       const sessionsRevoked = await revokeSessionsOf(trx, row.id);
       record(auditEntryOf(actor, 'account.disable', 'success', { resource: { type: 'Account', id: row.id }, details: { sessionsRevoked } }, context));
       return { sessionsRevoked };
+    });
+  }
+
+  /**
+   * Replace an account's password with a new one-time password (returned once; it must be
+   * changed at the next sign-in) and end every session, in one audited transaction
+   * (`account.password_reset`). Used with a second-factor reset: whoever holds the old
+   * password (it may have been phished along with the lost phone) cannot enroll a new factor.
+   */
+  async issueOneTimePassword(username: string, actor: Principal, context: AuditContext = {}): Promise<{ oneTimePassword: string; sessionsRevoked: number }> {
+    const oneTimePassword = newOneTimePassword();
+    const passwordHash = await hashPassword(oneTimePassword);
+    return this.audit.transact(async (trx, record) => {
+      const row = await trx.selectFrom('account').select('id').where('username', '=', username).executeTakeFirst();
+      if (!row) throw notFound();
+      await trx.updateTable('account').set({ password_hash: passwordHash, must_change_password: 1 }).where('id', '=', row.id).execute();
+      const sessionsRevoked = await revokeSessionsOf(trx, row.id);
+      record(auditEntryOf(actor, 'account.password_reset', 'success', { resource: { type: 'Account', id: row.id }, details: { sessionsRevoked } }, context));
+      return { oneTimePassword, sessionsRevoked };
     });
   }
 
@@ -181,3 +210,9 @@ function toRecord(row: WardSchema['account']): AccountRecord & { passwordHash: s
   };
 }
 
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -148,6 +148,10 @@ export class ApiKeyService {
       // An expired key (including one already replaced, whose grace has run out) has no live
       // successor to hand over to: rotating it again would mint a second, untracked lineage.
       if (now.toISOString() >= old.expires_at) throw new WardError('api-key.expired', 'an expired key cannot be rotated; create a new one', { status: 409 });
+      // One successor per key (checked under the audit head lock): two rotations must not
+      // leave two live replacements.
+      const successor = await trx.selectFrom('api_key').select('id').where('rotated_from', '=', old.id).executeTakeFirst();
+      if (successor) throw new WardError('api-key.already_rotated', `this key was already replaced by ${successor.id}; rotate that one`, { status: 409 });
       const lifetimeDays = Math.round((Date.parse(old.expires_at) - Date.parse(old.created_at)) / DAY_MS);
       const days = requestedDays ?? Math.min(365, Math.max(1, lifetimeDays));
       const issued = await this.insertKey(trx, {

@@ -97,6 +97,9 @@ export class BreakGlassService {
     const id = newId('bg');
     const expiresAt = new Date(now.getTime() + minutes * 60_000).toISOString();
     await this.audit.transact(async (trx, record) => {
+      // Checked again under the audit head lock: two simultaneous opens cannot both pass.
+      const raced = await trx.selectFrom('break_glass').select(['id', 'expires_at']).where('account_id', '=', principal.id).where('patient_id', '=', input.patient).where('expires_at', '>', now.toISOString()).executeTakeFirst();
+      if (raced) throw new WardError('break-glass.already_open', 'break-glass access to this patient is already open', { status: 409, extra: { breakGlassId: raced.id, expiresAt: raced.expires_at } });
       await trx
         .insertInto('break_glass')
         .values({
@@ -128,11 +131,20 @@ export class BreakGlassService {
     return row && { id: row.id, patient: row.patient_id, purpose: row.purpose, expiresAt: row.expires_at };
   }
 
-  /** The review queue (pending first by default), with reasons opened for the reviewer. */
+  /**
+   * The review queue with reasons opened for the reviewer: the pending grants (oldest first,
+   * so none waits forever) unless closed ones are asked for (newest first).
+   */
   async queue(filter: { status?: 'pending' | 'closed' } = {}, limit = 100): Promise<BreakGlassReviewItem[]> {
-    let q = this.db.selectFrom('break_glass').selectAll();
-    if (filter.status !== undefined) q = q.where('review_status', '=', filter.status);
-    const rows = await q.orderBy('opened_at').limit(limit).execute();
+    const status = filter.status ?? 'pending';
+    const rows = await this.db
+      .selectFrom('break_glass')
+      .selectAll()
+      .where('review_status', '=', status)
+      .orderBy('opened_at', status === 'pending' ? 'asc' : 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
     return rows.map((r) => this.toItem(r));
   }
 
@@ -159,7 +171,13 @@ export class BreakGlassService {
       throw new WardError('break-glass.self_review', 'no one reviews their own break-glass access', { status: 403 });
     }
     const now = this.clock.now().toISOString();
+    // A grant judged inappropriate (or escalated) ends now if it is still open: the review is
+    // the moment the organization learns the access should not continue.
+    const endsGrant = input.disposition !== 'appropriate';
     const closed = await this.audit.transact(async (trx, record) => {
+      if (endsGrant) {
+        await trx.updateTable('break_glass').set({ expires_at: now }).where('id', '=', id).where('review_status', '=', 'pending').where('expires_at', '>', now).execute();
+      }
       const r = await trx
         .updateTable('break_glass')
         .set({
@@ -170,7 +188,7 @@ export class BreakGlassService {
         .where('review_status', '=', 'pending')
         .executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return false;
-      record(auditEntryOf(reviewer, 'break-glass.review', 'success', { resource: { type: 'BreakGlass', id }, patient: row.patient_id, breakGlass: id, details: { disposition: input.disposition } }, context));
+      record(auditEntryOf(reviewer, 'break-glass.review', 'success', { resource: { type: 'BreakGlass', id }, patient: row.patient_id, breakGlass: id, details: { disposition: input.disposition, grantEnded: endsGrant } }, context));
       return true;
     });
     if (!closed) throw new WardError('break-glass.already_reviewed', 'this break-glass access has already been reviewed', { status: 409 });

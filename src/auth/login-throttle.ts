@@ -8,6 +8,7 @@
  * counted and locked exactly like a real one: the answers reveal nothing about which exist.
  * The state lives in the database so every process sees the same count.
  */
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { WardSchema } from '../storage/schema.js';
 import type { AuditTransaction, RecordAudit } from '../audit/audit-log.js';
@@ -22,6 +23,8 @@ export interface LoginThrottleOptions {
   maxFailures?: number;
   /** How long a lock lasts, and how long a failure is remembered (default 15 minutes). */
   lockMinutes?: number;
+  /** How usernames are stored (default `hashedThrottleKey`). */
+  keyOf?: ThrottleKeyOf;
 }
 
 export type LockState = { locked: false } | { locked: true; until: string; retryAfterSeconds: number };
@@ -38,14 +41,23 @@ const MAX_KEY_CHARS = 128;
 /** Forget expired rows (unknown usernames included) after this many recorded failures. */
 const PRUNE_EVERY = 256;
 
-/** The throttle key of a username as typed. */
+/** The username as sign-in compares it: lower-cased, bounded. */
 export function loginKeyOf(username: string): string {
   return username.toLowerCase().slice(0, MAX_KEY_CHARS);
 }
 
+/**
+ * How a username is stored in the throttle table. What people type as a username is sometimes
+ * their password, so it is never stored as typed: production uses a keyed hash (HMAC under the
+ * installation's key, `SecretBox.keyedHash`); this unkeyed default is for tests and tools.
+ */
+export type ThrottleKeyOf = (username: string) => string;
+export const hashedThrottleKey: ThrottleKeyOf = (username) => createHash('sha256').update(loginKeyOf(username)).digest('hex');
+
 export class LoginThrottle {
   readonly maxFailures: number;
   readonly lockMinutes: number;
+  private readonly keyOf: ThrottleKeyOf;
   private failuresSincePrune = 0;
 
   constructor(
@@ -55,6 +67,7 @@ export class LoginThrottle {
   ) {
     this.maxFailures = options.maxFailures ?? 5;
     this.lockMinutes = options.lockMinutes ?? 15;
+    this.keyOf = options.keyOf ?? hashedThrottleKey;
     if (!Number.isInteger(this.maxFailures) || this.maxFailures < 1 || !(this.lockMinutes > 0)) {
       throw new WardError('config.invalid', 'login throttle needs maxFailures >= 1 and lockMinutes > 0');
     }
@@ -62,7 +75,7 @@ export class LoginThrottle {
 
   /** Whether the username is locked now, and for how long. */
   async lockState(username: string): Promise<LockState> {
-    const row = await this.db.selectFrom('login_throttle').select('locked_until').where('username', '=', loginKeyOf(username)).executeTakeFirst();
+    const row = await this.db.selectFrom('login_throttle').select('locked_until').where('username', '=', this.keyOf(username)).executeTakeFirst();
     return lockStateOf(row?.locked_until ?? null, this.clock.now());
   }
 
@@ -76,7 +89,7 @@ export class LoginThrottle {
    * password.
    */
   async reserve(trx: AuditTransaction, record: RecordAudit, input: ThrottleInput): Promise<LockState> {
-    const key = loginKeyOf(input.username);
+    const key = this.keyOf(input.username);
     const now = this.clock.now();
     const nowIso = now.toISOString();
     const row = await trx.selectFrom('login_throttle').selectAll().where('username', '=', key).executeTakeFirst();
@@ -100,7 +113,7 @@ export class LoginThrottle {
    * starts now (audited `auth.lockout`). Returns the lock state after the failure.
    */
   async recordFailure(trx: AuditTransaction, record: RecordAudit, input: ThrottleInput): Promise<LockState> {
-    const key = loginKeyOf(input.username);
+    const key = this.keyOf(input.username);
     const now = this.clock.now();
     const row = await trx.selectFrom('login_throttle').selectAll().where('username', '=', key).executeTakeFirst();
     if (row === undefined) return { locked: false };
@@ -110,7 +123,7 @@ export class LoginThrottle {
 
   /** Give back a reserved attempt that was never judged (the server was too busy to check it). */
   async release(trx: AuditTransaction, username: string): Promise<void> {
-    await trx.updateTable('login_throttle').set((eb) => ({ failures: eb('failures', '-', 1) })).where('username', '=', loginKeyOf(username)).where('failures', '>', 0).execute();
+    await trx.updateTable('login_throttle').set((eb) => ({ failures: eb('failures', '-', 1) })).where('username', '=', this.keyOf(username)).where('failures', '>', 0).execute();
   }
 
   private forgotten(row: WardSchema['login_throttle'], now: Date): boolean {
@@ -132,7 +145,7 @@ export class LoginThrottle {
 
   /** A successful sign-in forgets the username's failures (inside the caller's transaction). */
   async recordSuccess(trx: AuditTransaction, username: string): Promise<void> {
-    await trx.deleteFrom('login_throttle').where('username', '=', loginKeyOf(username)).execute();
+    await trx.deleteFrom('login_throttle').where('username', '=', this.keyOf(username)).execute();
   }
 
   /** Delete rows that neither lock nor remember a failure any more. */

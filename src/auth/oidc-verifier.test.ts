@@ -70,6 +70,9 @@ describe('OidcVerifier: genuine tokens', () => {
       expect(result.ok && result.principal.id).toMatch(/^oidc:h-[0-9a-f]{32}$/);
       expect(result.ok && result.subject).toBe(sub);
     }
+    // A readable subject shaped like a hashed id is hashed too, so the two can never collide.
+    const hashed = principalIdOf(issuer.issuer, 'Alice Smith');
+    expect(principalIdOf(issuer.issuer, hashed.slice('oidc:'.length))).not.toBe(hashed);
     expect(principalIdOf('https://a.example', 'Alice Smith')).not.toBe(principalIdOf('https://b.example', 'Alice Smith'));
     for (const sub of ['alice', 'a.b-c_d@hospital.example', '00u1abcd2EFGH3ijk4x7', 'x'.repeat(96)]) {
       expect(principalIdOf(issuer.issuer, sub)).toBe(`oidc:${sub}`);
@@ -82,14 +85,13 @@ describe('OidcVerifier: genuine tokens', () => {
     expect(result.ok && result.principal.roles).toEqual(['admin']);
   });
 
-  it('reads a single string, an absent claim, and claim names containing dots', async () => {
+  it('reads a single string and claim names containing dots; refuses a token that maps to no Ward role', async () => {
     const groups = new OidcVerifier(settingsFor(issuer, { roleClaim: ['https://ward.example/roles'] }), { clock });
     const one = await groups.verify(await issuer.sign(claims(issuer, { 'https://ward.example/roles': 'ward-admins' }), typ));
     expect(one.ok && one.principal.roles).toEqual(['admin']);
-    const none = await groups.verify(await issuer.sign(claims(issuer), typ));
-    expect(none.ok && none.principal.roles).toEqual([]);
-    const proto = await verifier.verify(await issuer.sign(claims(issuer, { realm_access: 'x' }), typ));
-    expect(proto.ok && proto.principal.roles).toEqual([]);
+    expect(await groups.verify(await issuer.sign(claims(issuer), typ))).toEqual({ ok: false, reason: 'auth.token_no_roles' });
+    expect(await verifier.verify(await issuer.sign(claims(issuer, { realm_access: 'x' }), typ))).toEqual({ ok: false, reason: 'auth.token_no_roles' });
+    expect(await verifier.verify(await issuer.sign(claims(issuer, { realm_access: { roles: ['offline_access'] } }), typ))).toEqual({ ok: false, reason: 'auth.token_no_roles' });
   });
 
   it('accepts typ spelled as a full media type, and any typ when none is required (RFC 9068 §2.1)', async () => {

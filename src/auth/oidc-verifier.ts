@@ -14,6 +14,7 @@
  * Every refusal is a value with a stable reason code. Nothing from the token (claims, kid,
  * key material) ever goes into a reason, an exception message or a log.
  */
+import { asymmetricJwsAlgorithms } from '../shared/jws-algorithms.js';
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
@@ -24,7 +25,7 @@ import type { PersonRole } from './roles.js';
 import { isPersonRole } from './roles.js';
 
 /** Asymmetric JWS algorithms (RFC 7518 §3.1, RFC 8037); the same list as `src/config/oidc-config.ts`. */
-export const oidcVerifierAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export const oidcVerifierAlgorithms = asymmetricJwsAlgorithms;
 
 /**
  * `amr` values (RFC 8176 §2) that show more than a password: explicit multi-factor or
@@ -47,6 +48,7 @@ export type OidcRefusal =
   | 'auth.token_claims_invalid'
   | 'auth.mfa_required'
   | 'auth.jwks_unavailable'
+  | 'auth.token_no_roles'
   | 'auth.token_rejected';
 
 /** Same shape as `OidcConfig` (src/config/oidc-config.ts) after defaults; auth may not import config. */
@@ -207,6 +209,8 @@ export class OidcVerifier {
     if (this.settings.requireMfa && !showsSecondFactor(payload.amr)) return refuse('auth.mfa_required');
     const roles = this.rolesOf(payload);
     if (roles === undefined) return refuse('auth.token_claims_invalid');
+    // Someone the identity provider knows but Ward's role map does not is not a Ward user.
+    if (roles.length === 0) return refuse('auth.token_no_roles');
     return {
       ok: true,
       principal: { id: principalIdOf(this.settings.issuer, sub), kind: 'person', roles, authn: 'oidc' },
@@ -237,7 +241,8 @@ export class OidcVerifier {
  * replaced by a digest bound to its issuer (`sub` is unique only per issuer, OIDC Core §2).
  */
 export function principalIdOf(issuer: string, subject: string): string {
-  if (ID_SHAPED_SUBJECT.test(subject)) return `oidc:${subject}`;
+  // A readable subject that looks like a hashed one could collide with it: hash it too.
+  if (ID_SHAPED_SUBJECT.test(subject) && !subject.startsWith('h-')) return `oidc:${subject}`;
   return `oidc:h-${createHash('sha256').update(`${issuer}\n${subject}`).digest('hex').slice(0, 32)}`;
 }
 

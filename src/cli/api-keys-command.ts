@@ -55,7 +55,7 @@ export function registerApiKeysCommand(program: Command, io: CliIo): void {
       await withRuntime(io, opts, async (rt) => {
         const issued = await rt.apiKeys.create({ service: opts.service, roles: opts.role, scopes: opts.scope, ...(opts.expiresInDays !== undefined ? { expiresInDays: opts.expiresInDays } : {}) }, actor());
         printIssued(io, issued.key, issued.record);
-      });
+      }, 'api-key.create');
     });
 
   keys
@@ -86,7 +86,7 @@ export function registerApiKeysCommand(program: Command, io: CliIo): void {
       await withRuntime(io, opts, async (rt) => {
         const r = await rt.apiKeys.revoke(id, actor());
         io.out(`revoked ${r.id} (service ${r.service})\n`);
-      });
+      }, 'api-key.revoke');
     });
 
   keys
@@ -100,6 +100,6 @@ export function registerApiKeysCommand(program: Command, io: CliIo): void {
         const issued = await rt.apiKeys.rotate(id, actor(), opts.graceHours !== undefined ? { graceHours: opts.graceHours } : {});
         printIssued(io, issued.key, issued.record);
         io.out(`the old key ${id} stops working at the end of its grace period\n`);
-      });
+      }, 'api-key.rotate');
     });
 }

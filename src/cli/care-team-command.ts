@@ -31,7 +31,7 @@ export function registerCareTeamCommand(program: Command, io: CliIo): void {
   team
     .command('add')
     .description('relate a person (username) or service (svc:<name>) to a patient')
-    .requiredOption('--principal <who>', 'username, or svc:<service>')
+    .requiredOption('--principal <who>', 'username, svc:<service> or oidc:<id>')
     .requiredOption('--patient <id>', 'patient id')
     .addOption(kindOption())
     .option('--until <time>', 'the relationship ends at this ISO-8601 time')
@@ -42,13 +42,13 @@ export function registerCareTeamCommand(program: Command, io: CliIo): void {
         const p = await resolvePrincipal(rt, opts.principal);
         const r = await rt.relationships.add({ principalId: p.id, patientId: opts.patient, kind: opts.kind, ...(until !== undefined ? { expiresAt: until } : {}) }, actor());
         io.out(`${opts.principal} (${r.principalId}) is ${r.kind} for patient ${r.patientId}${r.expiresAt ? ` until ${r.expiresAt}` : ''}\n`);
-      });
+      }, 'care-relationship.add');
     });
 
   team
     .command('remove')
     .description('end a relationship')
-    .requiredOption('--principal <who>', 'username, or svc:<service>')
+    .requiredOption('--principal <who>', 'username, svc:<service> or oidc:<id>')
     .requiredOption('--patient <id>', 'patient id')
     .addOption(kindOption())
     .addOption(dataDirOption())
@@ -57,7 +57,7 @@ export function registerCareTeamCommand(program: Command, io: CliIo): void {
         const p = await resolvePrincipal(rt, opts.principal);
         const removed = await rt.relationships.remove({ principalId: p.id, patientId: opts.patient, kind: opts.kind }, actor());
         io.out(removed ? `removed\n` : `no such relationship\n`);
-      });
+      }, 'care-relationship.remove');
     });
 
   team

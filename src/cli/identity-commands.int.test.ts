@@ -147,7 +147,10 @@ describe('identity commands on SQLite (one data directory, tests in order)', () 
     expect(unknown.stdout).toBe('');
 
     // No factor enrolled yet: nothing to remove, and that is not an error.
-    expect(expectOk(await ward(['users', 'reset-mfa', CLINICIAN]))).toMatch(new RegExp(`no authenticator was enrolled for ${CLINICIAN.replace('.', '\\.')}`));
+    const reset = expectOk(await ward(['users', 'reset-mfa', CLINICIAN]));
+    expect(reset).toMatch(new RegExp(`no authenticator was enrolled for ${CLINICIAN.replace('.', '\\.')}`));
+    // A new one-time password replaces the old one (which may have been lost with the phone).
+    expect(reset).toMatch(/one-time password: \S{20,}/);
   }, 120_000);
 
   it('api-keys create|list|rotate|revoke: the key shown once, never listed; bad scope, person role, long expiry refused', async () => {
@@ -314,6 +317,10 @@ describe('identity commands on SQLite (one data directory, tests in order)', () 
     };
     const counts = Object.fromEntries(Object.keys(expected).map((a) => [a, byMe(a).length]));
     expect(counts).toEqual(expected);
+    // Refused administrative attempts are in the trail too, with the error's code.
+    const refused = entries.filter((e) => e.outcome === 'denied' && JSON.stringify(e.who) === JSON.stringify(me)).map((e) => `${String(e.action)}:${String(e.reason)}`);
+    expect(refused).toContain('account.disable:account.not_found');
+    expect(refused.some((r) => r.startsWith('api-key.create:'))).toBe(true);
     // Nothing after init is attributed to Ward itself.
     const init = entries.findIndex((e) => e.action === 'account.create');
     expect(entries.slice(init + 1).filter((e) => JSON.stringify(e.who) !== JSON.stringify(me)).map((e) => e.action)).toEqual([]);

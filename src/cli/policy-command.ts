@@ -42,7 +42,7 @@ export function registerPolicyCommand(program: Command, io: CliIo): void {
   policy
     .command('explain')
     .description('show which rule permits or denies a request, and why')
-    .requiredOption('--principal <who>', 'a username, or svc:<service> for a service identity')
+    .requiredOption('--principal <who>', 'a username, svc:<service> (service identity) or oidc:<id> (single sign-on; give --role)')
     .requiredOption('--action <action>', 'action code, e.g. patient.read')
     .option('--purpose <code>', 'HL7 PurposeOfUse code, e.g. TREAT')
     .option('--patient <id>', 'patient id')

@@ -29,7 +29,7 @@ export function registerUsersCommand(program: Command, io: CliIo): void {
       await withRuntime(io, opts, async (rt) => {
         const { account, oneTimePassword } = await rt.accounts.create({ username: opts.username, roles: opts.role }, actor());
         io.out(`created ${account.username} (${account.id}) with roles ${account.roles.join(', ')}\none-time password: ${oneTimePassword}\n(shown only this once; it must be changed at first sign-in, then an authenticator app enrolled)\n`);
-      });
+      }, 'account.create');
     });
 
   users
@@ -59,7 +59,7 @@ export function registerUsersCommand(program: Command, io: CliIo): void {
       await withRuntime(io, opts, async (rt) => {
         const { sessionsRevoked } = await rt.accounts.disable(username, actor());
         io.out(`disabled ${username}; ${sessionsRevoked} session(s) ended\n`);
-      });
+      }, 'account.disable');
     });
 
   users
@@ -71,12 +71,12 @@ export function registerUsersCommand(program: Command, io: CliIo): void {
       await withRuntime(io, opts, async (rt) => {
         await rt.accounts.enable(username, actor());
         io.out(`enabled ${username}\n`);
-      });
+      }, 'account.enable');
     });
 
   users
     .command('reset-mfa')
-    .description('remove an account\'s authenticator (lost phone): its sessions end and it must enroll again')
+    .description('remove an account\'s authenticator (lost phone): its sessions end, it gets a new one-time password, and it must enroll again')
     .argument('<username>')
     .addOption(dataDirOption())
     .action(async (username: string, opts: { data?: string }) => {
@@ -84,7 +84,11 @@ export function registerUsersCommand(program: Command, io: CliIo): void {
         const account = await rt.accounts.findByUsername(username);
         if (!account) throw new WardError('account.not_found', 'no account with that username');
         const { removed, sessionsRevoked } = await rt.mfa.resetTotp(account.id, actor());
+        // The old password may have been lost with the phone: enrolling a new factor must take
+        // a secret only the person at the console hands over.
+        const { oneTimePassword } = await rt.accounts.issueOneTimePassword(username, actor());
         io.out(`${removed ? 'removed the authenticator of' : 'no authenticator was enrolled for'} ${username}; ${sessionsRevoked} session(s) ended\n`);
-      });
+        io.out(`one-time password: ${oneTimePassword}\n(shown only this once; hand it over in person: it must be changed at sign-in, then a new authenticator enrolled)\n`);
+      }, 'mfa.reset');
     });
 }

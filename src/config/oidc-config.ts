@@ -8,9 +8,12 @@
  */
 import { z } from 'zod';
 
-/** Asymmetric JWS algorithms (RFC 7518 §3.1, RFC 8037) an issuer's key set can prove. */
-export const oidcAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
-export type OidcAlgorithm = (typeof oidcAlgorithms)[number];
+import { asymmetricJwsAlgorithms } from '../shared/jws-algorithms.js';
+import type { AsymmetricJwsAlgorithm } from '../shared/jws-algorithms.js';
+
+/** Asymmetric JWS algorithms an issuer's key set can prove. */
+export const oidcAlgorithms = asymmetricJwsAlgorithms;
+export type OidcAlgorithm = AsymmetricJwsAlgorithm;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 

@@ -105,6 +105,20 @@ describe.each(testDialects())('sessions over HTTP on $name', (dialect) => {
     return { token: body.token, expiresAt: body.expiresAt, setCookie: String(res.headers['set-cookie']) };
   }
 
+  it('never stores a username as typed in the lockout table (people type passwords there)', async () => {
+    w = await createHttpWorld(dialect);
+    const typed = 'Zebulon-Quill-canary-passw0rd';
+    for (let i = 0; i < 2; i++) {
+      const res = await w.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: typed, password: 'not it, not at all' } });
+      expect(res.statusCode).toBe(401);
+    }
+    const rows = await w.t.db.selectFrom('login_throttle').selectAll().execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.failures).toBe(2);
+    expect(rows[0]!.username).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(rows).toLowerCase()).not.toContain('zebulon');
+  });
+
   it('ends a session after 15 minutes idle; every use restarts the idle clock', async () => {
     w = await createHttpWorld(dialect);
     const { password, totpSecret } = await w.userWithToken('idle-nurse', ['clinician']);

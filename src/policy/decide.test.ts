@@ -98,8 +98,9 @@ describe('decide: relationships', () => {
   it('relationships do not apply when the action concerns no patient', () => {
     expect(summary(decide(policy, request({ action: 'patient.search', patient: undefined, relationship: 'none' })))).toBe('permit clinician-read');
   });
-  it('relationships do not apply to a patientless request of an optional-patient action', () => {
-    expect(summary(decide(policy, request({ action: 'model.chat', patient: undefined, relationship: undefined })))).toBe('permit clinician-chat');
+  it('a patientless request of an optional-patient action has no relationship: leaving the patient out never widens access', () => {
+    expect(summary(decide(policy, request({ action: 'model.chat', patient: undefined, relationship: undefined })))).toBe('deny policy.no_matching_rule');
+    expect(summary(decide(policy, request({ action: 'model.chat', patient: undefined, relationship: 'care-team' })))).toBe('deny policy.no_matching_rule');
     expect(summary(decide(policy, request({ action: 'model.chat', relationship: 'none' })))).toBe('deny policy.no_matching_rule');
     expect(summary(decide(policy, request({ action: 'model.chat', relationship: 'care-team' })))).toBe('permit clinician-chat');
   });

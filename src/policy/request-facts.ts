@@ -19,12 +19,15 @@ export function patientOf(request: AccessRequest): string | undefined {
 }
 
 /**
- * The relationship a rule's `relationships` is checked against, or `undefined` when it does
- * not apply: the action concerns no patient, or this request names none (a patientless
- * `model.chat`). A named patient without a stated relationship counts as `none`.
+ * The relationship a rule's `relationships` is checked against, or `undefined` when the action
+ * concerns no patient. A request that could name a patient and does not (a patientless
+ * `model.chat`) has no relationship: it counts as `none`, so leaving the patient out never
+ * reaches more than naming one would (minimum necessary, 45 CFR 164.502(b)). A named patient
+ * without a stated relationship counts as `none` too.
  */
 export function relationshipOf(action: CompiledAction, request: AccessRequest): Relationship | undefined {
-  if (action.patient === 'none' || patientOf(request) === undefined) return undefined;
+  if (action.patient === 'none') return undefined;
+  if (patientOf(request) === undefined) return 'none';
   const r = request.relationship;
   return r === 'care-team' || r === 'assigned' ? r : 'none';
 }

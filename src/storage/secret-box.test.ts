@@ -33,4 +33,13 @@ describe('SecretBox', () => {
       expect(() => box.open(junk, 'x')).toThrow(expect.objectContaining({ code: 'storage.unseal_failed' }));
     }
   });
+
+  it('keyed hashes: stable per key and purpose, different across purposes and installations', () => {
+    const k = keys();
+    const box = new SecretBox(k);
+    expect(box.keyedHash('login-throttle', 'ana')).toBe(new SecretBox(k).keyedHash('login-throttle', 'ana'));
+    expect(box.keyedHash('login-throttle', 'ana')).toMatch(/^[0-9a-f]{64}$/);
+    expect(box.keyedHash('login-throttle', 'ana')).not.toBe(box.keyedHash('blind-index', 'ana'));
+    expect(box.keyedHash('login-throttle', 'ana')).not.toBe(new SecretBox(keys()).keyedHash('login-throttle', 'ana'));
+  });
 });

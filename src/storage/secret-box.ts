@@ -7,7 +7,7 @@
  *
  * Sealed form: `sb1.<kekId>.<nonce b64url>.<ciphertext+tag b64url>`.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import type { LocalKeys } from './local-key-file.js';
 import { WardError } from '../shared/ward-error.js';
 
@@ -16,9 +16,26 @@ const INFO = 'ward/secret-box/v1';
 
 export class SecretBox {
   private readonly derived = new Map<string, Buffer>();
+  private readonly hashKeys = new Map<string, Buffer>();
 
   constructor(private readonly keys: LocalKeys) {
     for (const [id, kek] of keys.keys) this.derived.set(id, Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), INFO, 32)));
+  }
+
+  /**
+   * A keyed hash (HMAC-SHA256 under a key derived for `purpose` from the active KEK) for
+   * values that must be matched but never stored as written: usernames as typed at sign-in,
+   * and later blind indexes for exact-match search.
+   */
+  keyedHash(purpose: string, value: string): string {
+    const kek = this.keys.keys.get(this.keys.activeId);
+    if (kek === undefined) throw new WardError('storage.key_missing', 'the active key-encryption key is missing');
+    let key = this.hashKeys.get(purpose);
+    if (key === undefined) {
+      key = Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), `ward/keyed-hash/v1/${purpose}`, 32));
+      this.hashKeys.set(purpose, key);
+    }
+    return createHmac('sha256', key).update(value, 'utf8').digest('hex');
   }
 
   seal(plaintext: string, boundTo: string): string {

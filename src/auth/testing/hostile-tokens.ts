@@ -11,6 +11,7 @@
  * the same order (keys, signatures and times differ between runs). Time-bound cases keep a
  * margin of minutes, so the corpus stays valid while a suite runs against the system clock.
  */
+import { asymmetricJwsAlgorithms } from '../../shared/jws-algorithms.js';
 import type { KeyObject } from 'node:crypto';
 import type { OidcRefusal, OidcVerifierSettings } from '../oidc-verifier.js';
 import { attackerKeyPair, signCompact, signatureOf, testIssuerAlgorithms } from './test-issuer.js';
@@ -33,7 +34,7 @@ type Json = Record<string, unknown>;
 
 /** Margin for "in the future" cases, so a slow suite does not see them come true. */
 const FUTURE_MARGIN_SECONDS = 600;
-const ALL_ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+const ALL_ASYMMETRIC = asymmetricJwsAlgorithms;
 /** P-256 group order n (SEC 2 §2.4.2). */
 const P256_ORDER = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
 /** Ed25519 group order L (RFC 8032 §5.1). */

@@ -36,8 +36,16 @@ export const breakGlassRoutes: FastifyPluginAsync<{ breakGlass: BreakGlassServic
   app.get('/v1/break-glass/reviews', { config: { access: { kind: 'policy', action: 'break-glass.review' } } }, async (req) => {
     const q = parseInput(queueQuery, req.query, 'query parameters');
     const items = await opts.breakGlass.queue(q.status !== undefined ? { status: q.status } : {});
-    // Reading the queue discloses reasons (free text) to the reviewer: audited with ids only.
-    await opts.audit.append(auditEntryOf(req.principal!, 'break-glass.queue', 'success', { ...req.permit!.auditFields, details: { results: items.length } }, auditContextOf(req)));
+    // Reading the queue discloses reasons (free text) to the reviewer: audited with ids only,
+    // one entry per grant shown (its patient and id), before the response leaves.
+    const p = req.principal!;
+    const context = auditContextOf(req);
+    await opts.audit.transact(async (_trx, record) => {
+      record(auditEntryOf(p, 'break-glass.queue', 'success', { ...req.permit!.auditFields, details: { results: items.length, status: q.status ?? 'pending' } }, context));
+      for (const item of items) {
+        record(auditEntryOf(p, 'break-glass.reason_read', 'success', { ...req.permit!.auditFields, patient: item.patientId, breakGlass: item.id, resource: { type: 'BreakGlass', id: item.id } }, context));
+      }
+    });
     return { items };
   });
 
