@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, chmodSync, readFileSync, copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createPublicKey, randomUUID } from 'node:crypto';
+import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createLogger } from './http/create-logger.js';
@@ -27,7 +27,8 @@ import { readAuditHead } from './audit/audit-reader.js';
 import { keyIdOf, newestValidCheckpoint } from './audit/checkpoint.js';
 import { AccountService } from './auth/account-service.js';
 import { SessionService } from './auth/session-service.js';
-import type { BoundedConcurrency } from './auth/bounded-concurrency.js';
+import { BoundedConcurrency } from './auth/bounded-concurrency.js';
+import { PASSWORD_VERIFICATION_LIMITS } from './auth/password-limits.js';
 import { MfaService } from './auth/mfa-service.js';
 import { LoginThrottle, loginKeyOf } from './auth/login-throttle.js';
 import { ClientThrottle } from './auth/client-throttle.js';
@@ -61,15 +62,20 @@ export function policyFileOf(config: WardConfig): string {
   return config.policyFile ?? wardPaths(config.dataDir).policyFile;
 }
 
-/** Read and validate a policy file; any problem stops the caller with every problem listed. */
-export function readPolicyFile(file: string): CompiledPolicy {
+/**
+ * Read and validate a policy file; any problem stops the caller with every problem listed.
+ * The digest (SHA-256 of the bytes) goes on record at every start next to the version, so an
+ * edit made without raising the version still shows in the audit trail.
+ */
+export function readPolicyFile(file: string): { policy: CompiledPolicy; digest: string } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     throw new WardError('policy.missing', `cannot read the policy file ${file} (run \`ward init --if-missing\` to install the default)`);
   }
-  return parsePolicy(text, { roles: knownRoles, views: DATA_VIEW_NAMES });
+  const digest = createHash('sha256').update(text, 'utf8').digest('hex');
+  return { policy: parsePolicy(text, { roles: knownRoles, views: DATA_VIEW_NAMES }), digest };
 }
 
 /** Install the default policy where none exists yet; returns whether it did. */
@@ -182,6 +188,8 @@ export interface WardRuntime {
   authenticator: Authenticator;
   /** The policy in force (read and validated once, at start). */
   policy: () => CompiledPolicy;
+  /** SHA-256 of the policy file's bytes. */
+  policyDigest: string;
   paths: WardPaths;
   clock: Clock;
 }
@@ -192,7 +200,7 @@ export async function openRuntime(config: WardConfig, options: { clock?: Clock; 
   requireInitialized(paths);
   const localKeys = readLocalKeyFile(paths.keyFile); // validates presence, format and permissions now, not at first use
   const signingKey = readSigningKey(paths.signingKey);
-  const compiledPolicy = readPolicyFile(policyFileOf(config));
+  const { policy: compiledPolicy, digest: policyDigest } = readPolicyFile(policyFileOf(config));
   const clock = options.clock ?? systemClock;
   const { database } = await openDatabase(config);
   const checkpointFile = new CheckpointFile(paths.checkpointFile);
@@ -203,7 +211,7 @@ export async function openRuntime(config: WardConfig, options: { clock?: Clock; 
     throw e;
   }
   const audit = new AuditLog({ db: database.db, clock, signingKey, checkpointSink: checkpointFile });
-  return { database, audit, paths, clock, ...buildAccessServices({ db: database.db, audit, clock, box: new SecretBox(localKeys), policy: compiledPolicy, config }) };
+  return { database, audit, paths, clock, policyDigest, ...buildAccessServices({ db: database.db, audit, clock, box: new SecretBox(localKeys), policy: compiledPolicy, config }) };
 }
 
 /**
@@ -220,16 +228,18 @@ export function buildAccessServices(input: {
   oidcKeys?: ConstructorParameters<typeof OidcVerifier>[1]['keys'];
   /** Cap on password verifications in flight (default: the session service's). */
   verifications?: BoundedConcurrency;
-}): Omit<WardRuntime, 'database' | 'audit' | 'paths' | 'clock'> {
+}): Omit<WardRuntime, 'database' | 'audit' | 'paths' | 'clock' | 'policyDigest'> {
   const { db, audit, clock, box, config } = input;
   const throttleKeyOf = (username: string): string => box.keyedHash('login-throttle', loginKeyOf(username));
-  const accounts = new AccountService(db, audit, clock, throttleKeyOf);
+  // One cap on argon2id work for sign-in and password change alike.
+  const verifications = input.verifications ?? new BoundedConcurrency(PASSWORD_VERIFICATION_LIMITS);
+  const accounts = new AccountService(db, audit, clock, throttleKeyOf, verifications);
   const mfa = new MfaService(db, audit, box, clock);
   const sessions = new SessionService(db, audit, accounts, clock, config.session, {
     mfa,
     loginThrottle: new LoginThrottle(db, clock, { ...config.lockout, keyOf: throttleKeyOf }),
     clientThrottle: new ClientThrottle(clock),
-    ...(input.verifications !== undefined ? { verifications: input.verifications } : {}),
+    verifications,
   });
   const apiKeys = new ApiKeyService(db, audit, clock);
   const relationships = new CareRelationships(db, audit, clock);
@@ -320,6 +330,7 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
       authenticator: rt.authenticator,
       access: rt.access,
       breakGlass: rt.breakGlass,
+      trustedProxies: config.trustedProxies,
       ready: async () => {
         if (draining || !checkpointHealthy) return false;
         await rt.database.db.selectFrom('audit_head').select('seq').executeTakeFirstOrThrow();
@@ -327,7 +338,7 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
       },
     });
     // The policy version in force is on record from the first entry of every run.
-    await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.start', outcome: 'success', details: { policy: rt.policy().version } });
+    await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.start', outcome: 'success', details: { policy: rt.policy().version, policyDigest: rt.policyDigest.slice(0, 32) } });
     timer = setInterval(tick, 1000);
     timer.unref();
     address = await app.listen({ host: config.host, port: config.port });

@@ -18,6 +18,8 @@ import { newOneTimePassword } from './one-time-password.js';
 import { isPersonRole, parseRoles, personRoles } from './roles.js';
 import { revokeSessionsOf } from './revoke-sessions.js';
 import { hashedThrottleKey } from './login-throttle.js';
+import { BoundedConcurrency } from './bounded-concurrency.js';
+import { PASSWORD_VERIFICATION_LIMITS } from './password-limits.js';
 import type { ThrottleKeyOf } from './login-throttle.js';
 import type { Role } from './roles.js';
 import type { Principal } from './principal.js';
@@ -52,6 +54,11 @@ export class AccountService {
     private readonly clock: Clock,
     /** How the login throttle stores usernames (to show who is locked). */
     private readonly throttleKeyOf: ThrottleKeyOf = hashedThrottleKey,
+    /**
+     * The cap on argon2id work in flight, shared with sign-in: a password change runs up to
+     * three 19 MiB operations, and any session can ask for one.
+     */
+    private readonly verifications: BoundedConcurrency = new BoundedConcurrency(PASSWORD_VERIFICATION_LIMITS),
   ) {}
 
   /** Create an account; returns its one-time password, which is not stored anywhere in clear. */
@@ -176,14 +183,14 @@ export class AccountService {
     const problem = passwordProblem(next);
     if (problem) throw new WardError('account.weak_password', problem, { status: 400 });
     const row = await this.db.selectFrom('account').selectAll().where('id', '=', accountId).executeTakeFirst();
-    if (!row || row.disabled || !(await verifyPassword(row.password_hash, current))) {
+    if (!row || row.disabled || !(await this.verifications.run(() => verifyPassword(row.password_hash, current)))) {
       await this.audit.append(auditEntryOf(actor, 'account.password_change', 'denied', { resource: { type: 'Account', id: accountId }, reason: 'auth.bad_credentials' }, context));
       throw new WardError('auth.bad_credentials', 'current password is not correct', { status: 401 });
     }
-    if (await verifyPassword(row.password_hash, next)) {
+    if (await this.verifications.run(() => verifyPassword(row.password_hash, next))) {
       throw new WardError('account.password_reused', 'the new password must differ from the current one', { status: 400 });
     }
-    const hashed = await hashPassword(next);
+    const hashed = await this.verifications.run(() => hashPassword(next));
     await this.audit.transact(async (trx, record) => {
       await trx.updateTable('account').set({ password_hash: hashed, must_change_password: 0 }).where('id', '=', accountId).execute();
       const sessionsRevoked = await revokeSessionsOf(trx, accountId);

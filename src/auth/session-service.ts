@@ -25,6 +25,7 @@ import { auditEntryOf } from '../audit/audit-entry-of.js';
 import type { Principal } from './principal.js';
 import { isPersonRole, parseRoles } from './roles.js';
 import { BoundedConcurrency } from './bounded-concurrency.js';
+import { PASSWORD_VERIFICATION_LIMITS } from './password-limits.js';
 import { revokeSessionsOf } from './revoke-sessions.js';
 import type { MfaService } from './mfa-service.js';
 import { LoginThrottle, loginKeyOf } from './login-throttle.js';
@@ -64,13 +65,6 @@ export interface LoginResult {
 
 export const SESSION_TOKEN_PREFIX = 'wss_';
 
-/**
- * Limits on password verifications in flight: each argon2id verification holds 19 MiB, and
- * login is reachable without credentials, so a flood must queue (briefly) or be refused with
- * 429 rather than exhaust memory. Each SessionService (one per process, built by the
- * composition root) owns its limiter: no state shared through module globals.
- */
-export const PASSWORD_VERIFICATION_LIMITS = { maxInFlight: 4, maxQueued: 64 } as const;
 
 /** Who a refused sign-in names in the audit log when the username matches no account. */
 const UNKNOWN_USER = 'unknown-user';

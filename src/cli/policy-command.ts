@@ -35,8 +35,8 @@ export function registerPolicyCommand(program: Command, io: CliIo): void {
     .action((opts: { file?: string; data?: string }) => {
       const config = loadConfig({ flags: { dataDir: opts.data }, env: io.env, cwd: io.cwd });
       const file = opts.file ?? policyFileOf(config);
-      const compiled = readPolicyFile(file);
-      io.out(`${file}: valid, version ${compiled.version}, ${compiled.rules.length} rules\n`);
+      const { policy: compiled, digest } = readPolicyFile(file);
+      io.out(`${file}: valid, version ${compiled.version}, ${compiled.rules.length} rules, sha256 ${digest}\n`);
     });
 
   policy

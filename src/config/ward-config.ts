@@ -4,8 +4,18 @@
  * Invalid configuration stops the process with a one-line message naming the setting; it
  * never falls back silently to something less safe.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { oidcConfigSchema } from './oidc-config.js';
+
+function isAddressOrCidr(v: string): boolean {
+  const [address, prefix, extra] = v.split('/');
+  if (extra !== undefined || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 export const wardConfigSchema = z
   .object({
@@ -22,6 +32,12 @@ export const wardConfigSchema = z
     checkpointEveryEntries: z.number().int().min(100).max(1_000_000).default(50_000),
     /** Plain HTTP beyond loopback exposes credentials and PHI in transit (45 CFR 164.312(e)); off unless explicitly allowed. */
     allowPlainHttp: z.boolean().default(false),
+    /**
+     * Reverse proxies (IP addresses or CIDR ranges) whose `X-Forwarded-For` names the real
+     * client. Without this, every client behind a TLS-terminating proxy looks like the proxy,
+     * and the per-address sign-in budget becomes one budget shared by everyone.
+     */
+    trustedProxies: z.array(z.string().refine(isAddressOrCidr, 'must be an IP address or CIDR range')).max(64).default([]),
     /** Seconds between failing readiness and closing the listener at shutdown (load balancers drain). */
     shutdownGraceSeconds: z.number().min(0).max(60).default(1),
     session: z

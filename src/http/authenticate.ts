@@ -7,6 +7,7 @@
  */
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
+import { UNAUTHENTICATED } from '../auth/authenticator.js';
 import type { AccessControl } from '../auth/access-control.js';
 import type { Principal } from '../auth/principal.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -26,6 +27,20 @@ export function tokenOf(req: FastifyRequest): string | undefined {
   const cookie = req.headers.cookie;
   if (typeof cookie === 'string') return SESSION_COOKIE.exec(cookie)?.[1];
   return undefined;
+}
+
+/** A state-changing request whose Origin (or Sec-Fetch-Site) says another site sent it. */
+function crossSite(req: FastifyRequest): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return false;
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return true;
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
 }
 
 /** The stated purpose of use; a repeated header is ambiguous and refused. */
@@ -50,6 +65,13 @@ export function accessHook(deps: { authenticator: Authenticator; access: AccessC
     if (access === undefined) throw new WardError('policy.route_undeclared', 'this route declares no access rule', { status: 403 });
     if (access.kind === 'public') return;
     const token = tokenOf(req);
+    if (req.headers.authorization === undefined && token !== undefined && crossSite(req)) {
+      // A cookie rides along on requests other sites trigger; SameSite=Strict stops most, a
+      // sibling subdomain is still "same site". State changes with the cookie must come from
+      // this origin (OWASP CSRF: verify the Origin header).
+      await deps.audit.append(auditEntryOf(UNAUTHENTICATED, 'auth.authenticate', 'denied', { reason: 'auth.cross_origin', details: { method: 'session' } }, auditContextOf(req)));
+      throw new WardError('auth.cross_origin', 'a request carrying the session cookie must come from this origin', { status: 403 });
+    }
     const authn = await deps.authenticator.authenticate(token, auditContextOf(req));
     if (!authn.ok) throw new WardError('auth.unauthenticated', 'sign in or present a valid credential', { status: 401 });
     const principal = authn.principal;

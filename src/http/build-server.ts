@@ -49,6 +49,8 @@ export interface ServerDeps {
   authenticator: Authenticator;
   access: AccessControl;
   breakGlass: BreakGlassService;
+  /** Reverse proxies whose `X-Forwarded-For` is believed (IPs or CIDRs); none by default. */
+  trustedProxies?: readonly string[];
   /** True while the server should receive traffic (database reachable, not shutting down). */
   ready: () => Promise<boolean>;
 }
@@ -87,7 +89,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     requestIdHeader: false,
     bodyLimit: 1_048_576,
-    trustProxy: false,
+    // The client address keys sign-in throttling and lands in the audit log: it is taken from
+    // X-Forwarded-For only when the connection comes from a configured proxy.
+    trustProxy: deps.trustedProxies !== undefined && deps.trustedProxies.length > 0 ? [...deps.trustedProxies] : false,
     disableRequestLogging: true,
     return503OnClosing: true,
     // Errors Fastify raises before routing (a malformed URL such as `/%ZZ?patient=...`): its

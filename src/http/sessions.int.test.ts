@@ -105,6 +105,38 @@ describe.each(testDialects())('sessions over HTTP on $name', (dialect) => {
     return { token: body.token, expiresAt: body.expiresAt, setCookie: String(res.headers['set-cookie']) };
   }
 
+  it('takes the client address from X-Forwarded-For only through a configured proxy', async () => {
+    w = await createHttpWorld(dialect, { trustedProxies: ['10.0.0.0/24'] });
+    const attempt = (remoteAddress: string): Promise<{ statusCode: number }> => w!.app.inject({
+      method: 'POST', url: '/v1/auth/login', remoteAddress,
+      headers: { 'x-forwarded-for': '203.0.113.7' }, payload: { username: 'nobody', password: 'not it, not at all' },
+    });
+    expect((await attempt('10.0.0.9')).statusCode).toBe(401);
+    expect((await attempt('192.0.2.50')).statusCode).toBe(401);
+    await w.log.flush();
+    const clients = (await w.t.db.selectFrom('audit_entry').select('body').where('action', '=', 'auth.login').orderBy('seq').execute())
+      .map((r) => (JSON.parse(r.body) as { client?: string }).client);
+    expect(clients).toEqual(['203.0.113.7', '192.0.2.50']);
+  });
+
+  it('refuses a state change carrying the session cookie from another origin (CSRF), audited', async () => {
+    w = await createHttpWorld(dialect);
+    const { token } = await w.userWithToken('po', ['privacy-officer']);
+    const cookie = `ward_session=${token}`;
+    const evil = await w.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { cookie, host: 'ward.clinic.example', origin: 'https://evil.clinic.example' } });
+    expect(evil.statusCode).toBe(403);
+    expect(evil.json()).toMatchObject({ code: 'auth.cross_origin' });
+    const fetchSite = await w.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { cookie, 'sec-fetch-site': 'same-site' } });
+    expect(fetchSite.statusCode).toBe(403);
+    // Still signed in: neither request reached the route.
+    expect((await w.app.inject({ method: 'GET', url: '/v1/auth/me', headers: { cookie, origin: 'https://evil.clinic.example' } })).statusCode).toBe(200);
+    const same = await w.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { cookie, host: 'ward.clinic.example', origin: 'https://ward.clinic.example' } });
+    expect(same.statusCode).toBe(204);
+    await w.log.flush();
+    const refused = (await w.t.db.selectFrom('audit_entry').select('body').where('action', '=', 'auth.authenticate').execute()).map((r) => (JSON.parse(r.body) as { reason: string }).reason);
+    expect(refused.filter((r) => r === 'auth.cross_origin')).toHaveLength(2);
+  });
+
   it('never stores a username as typed in the lockout table (people type passwords there)', async () => {
     w = await createHttpWorld(dialect);
     const typed = 'Zebulon-Quill-canary-passw0rd';

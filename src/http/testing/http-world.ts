@@ -24,7 +24,7 @@ import type { WardRuntime } from '../../main.js';
 import { buildServer } from '../build-server.js';
 import { createLogger } from '../create-logger.js';
 
-type AccessServices = Omit<WardRuntime, 'database' | 'audit' | 'paths' | 'clock'>;
+type AccessServices = Omit<WardRuntime, 'database' | 'audit' | 'paths' | 'clock' | 'policyDigest'>;
 
 export interface HttpWorld extends AuditWorld, AccessServices {
   app: FastifyInstance;
@@ -49,6 +49,7 @@ export interface HttpWorldOptions {
   /** Policy file contents (default: the shipped default policy). */
   policyText?: string;
   oidc?: { config: OidcConfig; keys?: JWTVerifyGetKey };
+  trustedProxies?: string[];
 }
 
 export async function createHttpWorld(dialect: TestDialect, options: HttpWorldOptions = {}): Promise<HttpWorld> {
@@ -56,7 +57,7 @@ export async function createHttpWorld(dialect: TestDialect, options: HttpWorldOp
   const logs: string[] = [];
   const sink = new Writable({ write(chunk: Buffer, _enc, cb) { logs.push(chunk.toString('utf8')); cb(); } });
   const logger = createLogger({ logLevel: 'debug' }, sink);
-  const policy = options.policyText !== undefined ? parsePolicy(options.policyText, { roles, views: DATA_VIEW_NAMES }) : readPolicyFile(DEFAULT_POLICY_FILE);
+  const policy = options.policyText !== undefined ? parsePolicy(options.policyText, { roles, views: DATA_VIEW_NAMES }) : readPolicyFile(DEFAULT_POLICY_FILE).policy;
   const box = new SecretBox({ activeId: 'kek-1', keys: new Map([['kek-1', randomBytes(32)]]) });
   const config = {
     session: { idleMinutes: 15, absoluteHours: 8 },
@@ -76,6 +77,7 @@ export async function createHttpWorld(dialect: TestDialect, options: HttpWorldOp
     logger, db: w.t.db, audit: serverAudit ?? w.log,
     accounts: served.accounts, sessions: served.sessions, mfa: served.mfa, authenticator: served.authenticator,
     access: served.access, breakGlass: served.breakGlass,
+    ...(options.trustedProxies !== undefined ? { trustedProxies: options.trustedProxies } : {}),
     ready: () => Promise.resolve(true),
   });
 
