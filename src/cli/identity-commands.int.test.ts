@@ -6,6 +6,7 @@
  * stack traces, secrets shown once and never listed or audited, what `policy explain` says,
  * and that every change is audited as the person at the console. All data is synthetic.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -272,7 +273,9 @@ describe('identity commands on SQLite (one data directory, tests in order)', () 
     ]);
     if (ok === undefined || bad === undefined || junk === undefined || usage === undefined) throw new Error('missing result');
 
-    expect(expectOk(ok)).toBe(`${installed}: valid, version ${doc.version}, ${doc.rules.length} rules\n`);
+    // The digest is that of the file's bytes, the figure every start records next to the version.
+    const digest = createHash('sha256').update(readFileSync(installed)).digest('hex');
+    expect(expectOk(ok)).toBe(`${installed}: valid, version ${doc.version}, ${doc.rules.length} rules, sha256 ${digest}\n`);
 
     // Both problems named, exit 1, no stack trace, nothing on stdout.
     expect(bad.code, bad.stderr).toBe(1);
