@@ -10,43 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { testDialects } from '../storage/testing/test-databases.js';
 import { createHttpWorld, SYSTEM_ACTOR } from './testing/http-world.js';
 import type { HttpWorld } from './testing/http-world.js';
-
-type Reply = Awaited<ReturnType<HttpWorld['app']['inject']>>;
-
-function expectProblem(res: Reply, status: number, code: string): void {
-  expect(res.statusCode).toBe(status);
-  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
-  const body = res.json<Record<string, unknown>>();
-  expect(body).toMatchObject({ status, code, type: `urn:ward:problem:${code}`, requestId: res.headers['x-request-id'] });
-  expect(JSON.stringify(body)).not.toMatch(/\bat [\w.]+ \(|node_modules|\.ts:\d+/); // no stack traces
-}
-
-function withoutRequestId(res: Reply): Record<string, unknown> {
-  const { requestId: _requestId, ...rest } = res.json<Record<string, unknown>>();
-  return rest;
-}
-
-interface AuditBody {
-  who: { id: string; kind: string };
-  action: string;
-  outcome: string;
-  reason?: string;
-  purpose?: string;
-  requestId?: string;
-  details?: Record<string, unknown>;
-}
-
-async function audited(w: HttpWorld, action: string): Promise<AuditBody[]> {
-  await w.log.flush();
-  const rows = await w.t.db.selectFrom('audit_entry').select('body').where('action', '=', action).orderBy('seq').execute();
-  return rows.map((r) => JSON.parse(r.body) as AuditBody);
-}
-
-async function everythingWritten(w: HttpWorld): Promise<string> {
-  await w.log.flush();
-  const bodies = (await w.t.db.selectFrom('audit_entry').select('body').execute()).map((r) => r.body);
-  return `${w.logs.join('')}\n${bodies.join('\n')}`;
-}
+import { expectProblem, withoutRequestId, audited, everythingWritten } from './testing/http-assertions.js';
+import type { Reply } from './testing/http-assertions.js';
 
 /** `wak_<id>_<secret>` split into its visible id and its secret. */
 function partsOf(key: string): { id: string; secret: string } {

@@ -6,20 +6,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { testDialects } from '../storage/testing/test-databases.js';
 import { createHttpWorld } from './testing/http-world.js';
 import type { HttpWorld } from './testing/http-world.js';
+import { expectProblem } from './testing/http-assertions.js';
 import { sampleEntry } from '../audit/testing/audit-world.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { openSqlite } from '../storage/open-sqlite.js';
 import { openPostgres } from '../storage/open-postgres.js';
 import { BoundedConcurrency } from '../auth/bounded-concurrency.js';
 import { totpCodeAt } from '../auth/testing/totp-helper.js';
-
-function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }, status: number, code: string): void {
-  expect(res.statusCode).toBe(status);
-  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
-  const body = res.json() as Record<string, unknown>;
-  expect(body).toMatchObject({ status, code, type: `urn:ward:problem:${code}`, requestId: res.headers['x-request-id'] });
-  expect(JSON.stringify(body)).not.toMatch(/\bat [\w.]+ \(|node_modules|\.ts:\d+/); // no stack traces
-}
 
 describe.each(testDialects())('HTTP API on $name', (dialect) => {
   let w: HttpWorld | undefined;

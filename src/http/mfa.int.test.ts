@@ -10,48 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { testDialects } from '../storage/testing/test-databases.js';
 import { createHttpWorld, SYSTEM_ACTOR } from './testing/http-world.js';
 import type { HttpWorld } from './testing/http-world.js';
+import { expectProblem, audited, everythingWritten, codeNotValidAt } from './testing/http-assertions.js';
+import type { Reply } from './testing/http-assertions.js';
 import { totpCodeAt } from '../auth/testing/totp-helper.js';
-
-type Reply = Awaited<ReturnType<HttpWorld['app']['inject']>>;
-
-function expectProblem(res: Reply, status: number, code: string): void {
-  expect(res.statusCode).toBe(status);
-  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
-  const body = res.json<Record<string, unknown>>();
-  expect(body).toMatchObject({ status, code, type: `urn:ward:problem:${code}`, requestId: res.headers['x-request-id'] });
-  expect(JSON.stringify(body)).not.toMatch(/\bat [\w.]+ \(|node_modules|\.ts:\d+/); // no stack traces
-}
-
-interface AuditBody {
-  who: { id: string; kind: string };
-  action: string;
-  outcome: string;
-  reason?: string;
-  purpose?: string;
-  requestId?: string;
-  resource?: { type: string; id?: string };
-  details?: Record<string, unknown>;
-}
-
-async function audited(w: HttpWorld, action: string): Promise<AuditBody[]> {
-  await w.log.flush();
-  const rows = await w.t.db.selectFrom('audit_entry').select('body').where('action', '=', action).orderBy('seq').execute();
-  return rows.map((r) => JSON.parse(r.body) as AuditBody);
-}
-
-async function everythingWritten(w: HttpWorld): Promise<string> {
-  await w.log.flush();
-  const bodies = (await w.t.db.selectFrom('audit_entry').select('body').execute()).map((r) => r.body);
-  return `${w.logs.join('')}\n${bodies.join('\n')}`;
-}
-
-/** A six-digit code the secret does not show in the accepted window around `at`. */
-function codeNotValidAt(secret: string, at: Date): string {
-  const valid = [-30_000, 0, 30_000].map((d) => totpCodeAt(secret, new Date(at.getTime() + d)));
-  const code = ['000000', '111111', '222222', '333333'].find((c) => !valid.includes(c));
-  if (code === undefined) throw new Error('no invalid code found');
-  return code;
-}
 
 interface Enrollment {
   secret: string;
