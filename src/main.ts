@@ -366,7 +366,14 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
           // Fail readiness first and give load balancers a moment to stop sending traffic, so
           // connections are not reset in the accept queue; then finish in-flight requests.
           if (config.shutdownGraceSeconds > 0) await new Promise((r) => setTimeout(r, config.shutdownGraceSeconds * 1000));
-          await server.close();
+          // Requests already accepted are read and answered; connections left idle (keep-alive)
+          // are swept every second so they cannot hold the shutdown open.
+          const sweep = setInterval(() => server.server.closeIdleConnections(), 1000);
+          try {
+            await server.close();
+          } finally {
+            clearInterval(sweep);
+          }
           await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.stop', outcome: 'success', reason: `system.${reason.toLowerCase()}` }).catch(() => undefined);
           await rt.audit.close();
         } finally {

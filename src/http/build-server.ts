@@ -94,6 +94,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     trustProxy: deps.trustedProxies !== undefined && deps.trustedProxies.length > 0 ? [...deps.trustedProxies] : false,
     disableRequestLogging: true,
     return503OnClosing: true,
+    // At shutdown, do not destroy "idle" connections at once: a connection accepted just before
+    // the listener closed counts as idle until its request is parsed, and would be reset. The
+    // shutdown sweeps idle connections itself once in-flight requests have been read.
+    forceCloseConnections: false,
     // Errors Fastify raises before routing (a malformed URL such as `/%ZZ?patient=...`): its
     // default answer echoes the raw URL, which may hold identifiers. No route hooks run for
     // these, so the headers and the access log line are written here.
