@@ -8,7 +8,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AuditContext } from '../audit/audit-entry-of.js';
 import { auditEntryOf } from '../audit/audit-entry-of.js';
-import { AUDIT_CODE_PATTERN, AUDIT_ID_PATTERN, AUDIT_PURPOSE_PATTERN } from '../audit/audit-entry.js';
+import { AUDIT_ID_PATTERN, AUDIT_PURPOSE_PATTERN, auditCodeSchema } from '../audit/audit-entry.js';
 import type { AuditEntryInput } from '../audit/audit-entry.js';
 import type { Clock } from '../shared/clock.js';
 import { WardError } from '../shared/ward-error.js';
@@ -31,7 +31,6 @@ export interface AccessQuery {
 export interface AccessEvaluation {
   decision: AccessDecision;
   relationship?: PatientRelationship;
-  grant?: BreakGlassGrant;
 }
 
 /** What a permitted request carries into the audit entries it writes afterwards. */
@@ -64,17 +63,29 @@ export class AccessControl {
     private readonly clock: Clock,
   ) {}
 
-  /** The decision for a query, with the facts it rested on; nothing is audited. */
-  async evaluate(q: AccessQuery): Promise<AccessEvaluation> {
-    if (q.patient !== undefined && !AUDIT_ID_PATTERN.test(q.patient)) {
+  /**
+   * The facts a decision about `q` rests on: the principal's relationship to the patient, and
+   * an open break-glass grant when the purpose is an emergency one and the principal a person.
+   * `ward policy explain` gathers them the same way, so it cannot disagree with the server.
+   */
+  async factsFor(q: AccessQuery): Promise<{ relationship?: PatientRelationship; grant?: BreakGlassGrant }> {
+    if (q.patient === undefined) return {};
+    if (!AUDIT_ID_PATTERN.test(q.patient)) {
       throw new WardError('request.invalid', 'patient must be an identifier (no spaces, at most 128 characters)', { status: 400 });
     }
-    const relationship = q.patient === undefined ? undefined : await this.relationships.relationshipOf(q.principal.id, q.patient);
-    const grant = q.patient !== undefined && q.purpose !== undefined && (BREAK_GLASS_PURPOSES as readonly string[]).includes(q.purpose) && q.principal.kind === 'person'
-      ? await this.breakGlass.active(q.principal.id, q.patient)
-      : undefined;
+    const emergency = q.purpose !== undefined && (BREAK_GLASS_PURPOSES as readonly string[]).includes(q.purpose) && q.principal.kind === 'person';
+    const [relationship, grant] = await Promise.all([
+      this.relationships.relationshipOf(q.principal.id, q.patient),
+      emergency ? this.breakGlass.active(q.principal.id, q.patient) : Promise.resolve(undefined),
+    ]);
+    return { relationship, ...(grant !== undefined ? { grant } : {}) };
+  }
+
+  /** The decision for a query, with the facts it rested on; nothing is audited. */
+  async evaluate(q: AccessQuery): Promise<AccessEvaluation> {
+    const { relationship, grant } = await this.factsFor(q);
     const decision = decide(this.policy(), accessRequestOf(q, { relationship, grant, now: this.clock.now() }));
-    return { decision, ...(relationship !== undefined ? { relationship } : {}), ...(grant !== undefined ? { grant } : {}) };
+    return { decision, ...(relationship !== undefined ? { relationship } : {}) };
   }
 
   /**
@@ -120,7 +131,7 @@ export class AccessControl {
     const details: Record<string, string | boolean> = { ...(extra.details ?? {}), ...(extra.flags ?? {}) };
     // Only well-formed codes reach the audit log; anything else is recorded as malformed,
     // never verbatim (a caller could put a name in a header).
-    if (AUDIT_CODE_PATTERN.test(q.action) && q.action.length <= 96) details.action = q.action;
+    if (auditCodeSchema.safeParse(q.action).success) details.action = q.action;
     else details.actionMalformed = true;
     if (q.purpose !== undefined && !AUDIT_PURPOSE_PATTERN.test(q.purpose)) details.purposeMalformed = true;
     if (q.principal.authn !== undefined) details.authn = q.principal.authn;

@@ -134,25 +134,6 @@ export class AccountService {
     });
   }
 
-  /**
-   * Replace an account's password with a new one-time password (returned once; it must be
-   * changed at the next sign-in) and end every session, in one audited transaction
-   * (`account.password_reset`). Used with a second-factor reset: whoever holds the old
-   * password (it may have been phished along with the lost phone) cannot enroll a new factor.
-   */
-  async issueOneTimePassword(username: string, actor: Principal, context: AuditContext = {}): Promise<{ oneTimePassword: string; sessionsRevoked: number }> {
-    const oneTimePassword = newOneTimePassword();
-    const passwordHash = await hashPassword(oneTimePassword);
-    return this.audit.transact(async (trx, record) => {
-      const row = await trx.selectFrom('account').select('id').where('username', '=', username).executeTakeFirst();
-      if (!row) throw notFound();
-      await trx.updateTable('account').set({ password_hash: passwordHash, must_change_password: 1 }).where('id', '=', row.id).execute();
-      const sessionsRevoked = await revokeSessionsOf(trx, row.id);
-      record(auditEntryOf(actor, 'account.password_reset', 'success', { resource: { type: 'Account', id: row.id }, details: { sessionsRevoked } }, context));
-      return { oneTimePassword, sessionsRevoked };
-    });
-  }
-
   /** Enable a disabled account again (audited `account.enable`); its old sessions stay ended. */
   async enable(username: string, actor: Principal, context: AuditContext = {}): Promise<void> {
     await this.audit.transact(async (trx, record) => {

@@ -59,6 +59,7 @@ export class Authenticator {
     const verifier = method === 'session' ? this.parts.sessions : method === 'api-key' ? this.parts.apiKeys : method === 'oidc' ? this.parts.oidc : undefined;
     if (verifier === undefined) return { ok: false, reason: method === 'oidc' ? 'auth.oidc_not_configured' : 'auth.credential_unrecognized', method };
     const r = await verifier.verify(token);
-    return r.ok ? { ok: true, principal: { ...r.principal, authn: method === 'none' ? 'session' : method } } : { ok: false, reason: r.reason, method };
+    // The verifier that accepted the credential names the method; the shape that chose it agrees.
+    return r.ok ? { ok: true, principal: r.principal } : { ok: false, reason: r.reason, method };
   }
 }

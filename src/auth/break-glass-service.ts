@@ -90,14 +90,10 @@ export class BreakGlassService {
       throw new WardError('request.invalid', `minutes must be a whole number from 1 to ${this.settings.maxMinutes}`, { status: 400 });
     }
     const now = this.clock.now();
-    const existing = await this.active(principal.id, input.patient);
-    if (existing) {
-      throw new WardError('break-glass.already_open', 'break-glass access to this patient is already open', { status: 409, extra: { breakGlassId: existing.id, expiresAt: existing.expiresAt } });
-    }
     const id = newId('bg');
     const expiresAt = new Date(now.getTime() + minutes * 60_000).toISOString();
     await this.audit.transact(async (trx, record) => {
-      // Checked again under the audit head lock: two simultaneous opens cannot both pass.
+      // Checked under the audit head lock: two simultaneous opens cannot both pass.
       const raced = await trx.selectFrom('break_glass').select(['id', 'expires_at']).where('account_id', '=', principal.id).where('patient_id', '=', input.patient).where('expires_at', '>', now.toISOString()).executeTakeFirst();
       if (raced) throw new WardError('break-glass.already_open', 'break-glass access to this patient is already open', { status: 409, extra: { breakGlassId: raced.id, expiresAt: raced.expires_at } });
       await trx

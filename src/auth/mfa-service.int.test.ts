@@ -4,6 +4,7 @@
  * step after a newer one, two processes racing), ±1 step drift accepted and ±2 refused, and
  * an administrator's reset.
  */
+import { hashPassword } from './password-hasher.js';
 import { describe, expect, it } from 'vitest';
 import { testDialects } from '../storage/testing/test-databases.js';
 import { MfaService } from './mfa-service.js';
@@ -175,6 +176,18 @@ describe.each(testDialects())('MfaService on $name', (dialect) => {
     expect(await x.sessions.authenticate(s.token)).toBeUndefined();
   });
 
+  it('a reset that replaces the password does both in one transaction: the old password no longer signs in', async () => {
+    const x = await world();
+    const id = await x.account('ana');
+    await x.enroll(id, 'ana');
+    const fresh = 'a fresh one-time password for ana';
+    await x.mfa.resetTotp(id, ADMIN, {}, { replacePasswordHash: await hashPassword(fresh) });
+    await expect(x.sessions.login('ana', PASSWORD)).rejects.toMatchObject({ code: 'auth.bad_credentials' });
+    const s = await x.sessions.login('ana', fresh);
+    expect(s.principal).toMatchObject({ mustChangePassword: true, mfaEnrollmentRequired: true });
+    expect(await x.entries('mfa.reset')).toEqual([expect.objectContaining({ details: { removed: true, sessionsRevoked: 0, passwordReplaced: true } })]);
+  });
+
   it('reset removes the authenticator and ends every session, audited; the next sign-in must enroll again', async () => {
     const x = await world();
     const id = await x.account('ana');
@@ -189,8 +202,8 @@ describe.each(testDialects())('MfaService on $name', (dialect) => {
     expect(await x.mfa.resetTotp(id, ADMIN)).toEqual({ removed: false, sessionsRevoked: 1 });
     await expect(x.mfa.resetTotp('usr_nobody', ADMIN)).rejects.toMatchObject({ code: 'account.not_found', status: 404 });
     expect(await x.entries('mfa.reset')).toEqual([
-      expect.objectContaining({ who: { id: ADMIN.id, kind: 'person' }, outcome: 'success', resource: { type: 'Account', id }, details: { removed: true, sessionsRevoked: 1 }, requestId: 'req-9' }),
-      expect.objectContaining({ details: { removed: false, sessionsRevoked: 1 } }),
+      expect.objectContaining({ who: { id: ADMIN.id, kind: 'person' }, outcome: 'success', resource: { type: 'Account', id }, details: { removed: true, sessionsRevoked: 1, passwordReplaced: false }, requestId: 'req-9' }),
+      expect.objectContaining({ details: { removed: false, sessionsRevoked: 1, passwordReplaced: false } }),
     ]);
   });
 

@@ -135,14 +135,28 @@ export class MfaService {
    * Remove the account's authenticator (lost phone) and end its sessions, in one audited
    * transaction (`mfa.reset`). The next sign-in must enroll a new one.
    */
-  async resetTotp(accountId: string, actor: Principal, context: AuditContext = {}): Promise<{ removed: boolean; sessionsRevoked: number }> {
+  async resetTotp(
+    accountId: string,
+    actor: Principal,
+    context: AuditContext = {},
+    options: { replacePasswordHash?: string } = {},
+  ): Promise<{ removed: boolean; sessionsRevoked: number }> {
     return this.audit.transact(async (trx, record) => {
       const account = await trx.selectFrom('account').select('id').where('id', '=', accountId).executeTakeFirst();
       if (!account) throw new WardError('account.not_found', 'no such account', { status: 404 });
       const deleted = await trx.deleteFrom('totp_credential').where('account_id', '=', accountId).executeTakeFirst();
       const removed = Number(deleted.numDeletedRows) > 0;
+      // With a lost phone the password may be lost too: the reset can replace it with a new
+      // one-time password in the same transaction, so there is no moment when the old password
+      // alone could enroll a new factor.
+      if (options.replacePasswordHash !== undefined) {
+        await trx.updateTable('account').set({ password_hash: options.replacePasswordHash, must_change_password: 1 }).where('id', '=', accountId).execute();
+      }
       const sessionsRevoked = await revokeSessionsOf(trx, accountId);
-      record(auditEntryOf(actor, 'mfa.reset', 'success', { resource: { type: 'Account', id: accountId }, details: { removed, sessionsRevoked } }, context));
+      record(auditEntryOf(actor, 'mfa.reset', 'success', {
+        resource: { type: 'Account', id: accountId },
+        details: { removed, sessionsRevoked, passwordReplaced: options.replacePasswordHash !== undefined },
+      }, context));
       return { removed, sessionsRevoked };
     });
   }

@@ -6,17 +6,15 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { serviceRoles } from '../auth/roles.js';
-import type { Principal } from '../auth/principal.js';
 import { actionCodes, actionMatches } from '../policy/action-catalog.js';
 import { WardError } from '../shared/ward-error.js';
 import type { CliIo } from './cli-io.js';
 import { dataDirOption } from './cli-options.js';
-import { consoleUser } from './console-user.js';
+import { consoleActor } from './console-user.js';
 import { formatTable } from './format-table.js';
 import { withRuntime } from './with-runtime.js';
 import type { ApiKeyRecord } from '../auth/api-key-service.js';
 
-const actor = (): Principal => ({ ...consoleUser(), roles: [] });
 
 /** A scope that matches no action Ward knows is a typo: refuse it rather than issue a useless key. */
 function checkScopes(scopes: readonly string[]): void {
@@ -53,7 +51,7 @@ export function registerApiKeysCommand(program: Command, io: CliIo): void {
     .action(async (opts: { service: string; role: string[]; scope: string[]; expiresInDays?: number; data?: string }) => {
       checkScopes(opts.scope);
       await withRuntime(io, opts, async (rt) => {
-        const issued = await rt.apiKeys.create({ service: opts.service, roles: opts.role, scopes: opts.scope, ...(opts.expiresInDays !== undefined ? { expiresInDays: opts.expiresInDays } : {}) }, actor());
+        const issued = await rt.apiKeys.create({ service: opts.service, roles: opts.role, scopes: opts.scope, ...(opts.expiresInDays !== undefined ? { expiresInDays: opts.expiresInDays } : {}) }, consoleActor());
         printIssued(io, issued.key, issued.record);
       }, 'api-key.create');
     });
@@ -84,7 +82,7 @@ export function registerApiKeysCommand(program: Command, io: CliIo): void {
     .addOption(dataDirOption())
     .action(async (id: string, opts: { data?: string }) => {
       await withRuntime(io, opts, async (rt) => {
-        const r = await rt.apiKeys.revoke(id, actor());
+        const r = await rt.apiKeys.revoke(id, consoleActor());
         io.out(`revoked ${r.id} (service ${r.service})\n`);
       }, 'api-key.revoke');
     });
@@ -97,7 +95,7 @@ export function registerApiKeysCommand(program: Command, io: CliIo): void {
     .addOption(dataDirOption())
     .action(async (id: string, opts: { graceHours?: number; data?: string }) => {
       await withRuntime(io, opts, async (rt) => {
-        const issued = await rt.apiKeys.rotate(id, actor(), opts.graceHours !== undefined ? { graceHours: opts.graceHours } : {});
+        const issued = await rt.apiKeys.rotate(id, consoleActor(), opts.graceHours !== undefined ? { graceHours: opts.graceHours } : {});
         printIssued(io, issued.key, issued.record);
         io.out(`the old key ${id} stops working at the end of its grace period\n`);
       }, 'api-key.rotate');

@@ -6,16 +6,14 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { relationshipKinds } from '../auth/care-relationships.js';
-import type { Principal } from '../auth/principal.js';
 import type { CliIo } from './cli-io.js';
 import { dataDirOption } from './cli-options.js';
-import { consoleUser } from './console-user.js';
+import { consoleActor } from './console-user.js';
 import { formatTable } from './format-table.js';
 import { withRuntime } from './with-runtime.js';
 import { resolvePrincipal } from './resolve-principal.js';
 import { WardError } from '../shared/ward-error.js';
 
-const actor = (): Principal => ({ ...consoleUser(), roles: [] });
 const kindOption = (): Option => new Option('--kind <kind>', 'relationship').choices([...relationshipKinds]).default('care-team');
 
 function parseUntil(v: string | undefined): string | undefined {
@@ -40,7 +38,7 @@ export function registerCareTeamCommand(program: Command, io: CliIo): void {
       const until = parseUntil(opts.until);
       await withRuntime(io, opts, async (rt) => {
         const p = await resolvePrincipal(rt, opts.principal);
-        const r = await rt.relationships.add({ principalId: p.id, patientId: opts.patient, kind: opts.kind, ...(until !== undefined ? { expiresAt: until } : {}) }, actor());
+        const r = await rt.relationships.add({ principalId: p.id, patientId: opts.patient, kind: opts.kind, ...(until !== undefined ? { expiresAt: until } : {}) }, consoleActor());
         io.out(`${opts.principal} (${r.principalId}) is ${r.kind} for patient ${r.patientId}${r.expiresAt ? ` until ${r.expiresAt}` : ''}\n`);
       }, 'care-relationship.add');
     });
@@ -55,7 +53,7 @@ export function registerCareTeamCommand(program: Command, io: CliIo): void {
     .action(async (opts: { principal: string; patient: string; kind: string; data?: string }) => {
       await withRuntime(io, opts, async (rt) => {
         const p = await resolvePrincipal(rt, opts.principal);
-        const removed = await rt.relationships.remove({ principalId: p.id, patientId: opts.patient, kind: opts.kind }, actor());
+        const removed = await rt.relationships.remove({ principalId: p.id, patientId: opts.patient, kind: opts.kind }, consoleActor());
         io.out(removed ? `removed\n` : `no such relationship\n`);
       }, 'care-relationship.remove');
     });

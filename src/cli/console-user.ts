@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import type { AuditEntryInput } from '../audit/audit-entry.js';
+import type { Principal } from '../auth/principal.js';
 
 /**
  * The person at the console, as an audit principal: `os:<login name>`. Commands an operator
@@ -18,4 +19,9 @@ function loginName(): string {
   } catch {
     return typeof process.getuid === 'function' ? `uid-${process.getuid()}` : 'unknown';
   }
+}
+
+/** The person at the console as the actor of an administrative change (no Ward roles). */
+export function consoleActor(): Principal {
+  return { ...consoleUser(), roles: [] };
 }

@@ -13,7 +13,7 @@ import { explain, formatExplanation } from '../policy/explain.js';
 import { relationships } from '../policy/access-request.js';
 import type { Relationship } from '../policy/access-request.js';
 import { auditEntryOf } from '../audit/audit-entry-of.js';
-import { AUDIT_CODE_PATTERN, AUDIT_PURPOSE_PATTERN } from '../audit/audit-entry.js';
+import { AUDIT_PURPOSE_PATTERN, auditCodeSchema } from '../audit/audit-entry.js';
 import { isRole } from '../auth/roles.js';
 import type { Role } from '../auth/roles.js';
 import { WardError } from '../shared/ward-error.js';
@@ -55,9 +55,11 @@ export function registerPolicyCommand(program: Command, io: CliIo): void {
       await withRuntime(io, opts, async (rt) => {
         const found = await resolvePrincipal(rt, opts.principal);
         const principal = { ...found, roles: opts.role !== undefined ? (opts.role as Role[]) : found.roles };
-        const relationship = opts.relationship ?? (opts.patient !== undefined ? await rt.relationships.relationshipOf(principal.id, opts.patient) : undefined);
-        const grant = opts.patient !== undefined ? await rt.breakGlass.active(principal.id, opts.patient) : undefined;
         const query = { principal, action: opts.action, ...(opts.purpose !== undefined ? { purpose: opts.purpose } : {}), ...(opts.patient !== undefined ? { patient: opts.patient } : {}) };
+        // The same facts the server would gather; an assumed relationship replaces the stored one.
+        const facts = await rt.access.factsFor(query);
+        const relationship = opts.relationship ?? facts.relationship;
+        const grant = facts.grant;
         const result = explain(rt.policy(), accessRequestOf(query, { relationship, grant, now: rt.clock.now() }));
         await rt.audit.append(auditEntryOf(consoleUser(), 'policy.explain', 'success', {
           ...(opts.patient !== undefined ? { patient: opts.patient } : {}),
@@ -65,7 +67,7 @@ export function registerPolicyCommand(program: Command, io: CliIo): void {
           ...(opts.purpose !== undefined && AUDIT_PURPOSE_PATTERN.test(opts.purpose) ? { purpose: opts.purpose } : {}),
           details: {
             effect: result.decision.effect,
-            ...(AUDIT_CODE_PATTERN.test(opts.action) && opts.action.length <= 96 ? { action: opts.action } : {}),
+            ...(auditCodeSchema.safeParse(opts.action).success ? { action: opts.action } : {}),
             ...(result.decision.ruleId !== undefined ? { rule: result.decision.ruleId } : {}),
             hypothetical: opts.role !== undefined || opts.relationship !== undefined,
           },

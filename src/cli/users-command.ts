@@ -6,16 +6,15 @@
  */
 import type { Command } from 'commander';
 import { personRoles } from '../auth/roles.js';
-import type { Principal } from '../auth/principal.js';
 import { WardError } from '../shared/ward-error.js';
+import { newOneTimePassword } from '../auth/one-time-password.js';
+import { hashPassword } from '../auth/password-hasher.js';
 import type { CliIo } from './cli-io.js';
 import { dataDirOption } from './cli-options.js';
-import { consoleUser } from './console-user.js';
+import { consoleActor } from './console-user.js';
 import { formatTable } from './format-table.js';
 import { withRuntime } from './with-runtime.js';
 
-/** The person who ran the command is accountable for the change, not Ward itself. */
-const actor = (): Principal => ({ ...consoleUser(), roles: [] });
 
 export function registerUsersCommand(program: Command, io: CliIo): void {
   const users = program.command('users').description('manage local accounts');
@@ -27,7 +26,7 @@ export function registerUsersCommand(program: Command, io: CliIo): void {
     .addOption(dataDirOption())
     .action(async (opts: { username: string; role: string[]; data?: string }) => {
       await withRuntime(io, opts, async (rt) => {
-        const { account, oneTimePassword } = await rt.accounts.create({ username: opts.username, roles: opts.role }, actor());
+        const { account, oneTimePassword } = await rt.accounts.create({ username: opts.username, roles: opts.role }, consoleActor());
         io.out(`created ${account.username} (${account.id}) with roles ${account.roles.join(', ')}\none-time password: ${oneTimePassword}\n(shown only this once; it must be changed at first sign-in, then an authenticator app enrolled)\n`);
       }, 'account.create');
     });
@@ -57,7 +56,7 @@ export function registerUsersCommand(program: Command, io: CliIo): void {
     .addOption(dataDirOption())
     .action(async (username: string, opts: { data?: string }) => {
       await withRuntime(io, opts, async (rt) => {
-        const { sessionsRevoked } = await rt.accounts.disable(username, actor());
+        const { sessionsRevoked } = await rt.accounts.disable(username, consoleActor());
         io.out(`disabled ${username}; ${sessionsRevoked} session(s) ended\n`);
       }, 'account.disable');
     });
@@ -69,7 +68,7 @@ export function registerUsersCommand(program: Command, io: CliIo): void {
     .addOption(dataDirOption())
     .action(async (username: string, opts: { data?: string }) => {
       await withRuntime(io, opts, async (rt) => {
-        await rt.accounts.enable(username, actor());
+        await rt.accounts.enable(username, consoleActor());
         io.out(`enabled ${username}\n`);
       }, 'account.enable');
     });
@@ -83,10 +82,10 @@ export function registerUsersCommand(program: Command, io: CliIo): void {
       await withRuntime(io, opts, async (rt) => {
         const account = await rt.accounts.findByUsername(username);
         if (!account) throw new WardError('account.not_found', 'no account with that username');
-        const { removed, sessionsRevoked } = await rt.mfa.resetTotp(account.id, actor());
         // The old password may have been lost with the phone: enrolling a new factor must take
-        // a secret only the person at the console hands over.
-        const { oneTimePassword } = await rt.accounts.issueOneTimePassword(username, actor());
+        // a secret only the person at the console hands over (one transaction with the reset).
+        const oneTimePassword = newOneTimePassword();
+        const { removed, sessionsRevoked } = await rt.mfa.resetTotp(account.id, consoleActor(), {}, { replacePasswordHash: await hashPassword(oneTimePassword) });
         io.out(`${removed ? 'removed the authenticator of' : 'no authenticator was enrolled for'} ${username}; ${sessionsRevoked} session(s) ended\n`);
         io.out(`one-time password: ${oneTimePassword}\n(shown only this once; hand it over in person: it must be changed at sign-in, then a new authenticator enrolled)\n`);
       }, 'mfa.reset');

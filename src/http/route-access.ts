@@ -24,3 +24,9 @@ declare module 'fastify' {
 
 /** The header a caller states its purpose of use in (HL7 v3 PurposeOfUse code). */
 export const PURPOSE_HEADER = 'x-purpose-of-use';
+
+/** A patient id given in a query string or JSON body field `patient`, for `policy` routes. */
+export function patientField(container: unknown): string | undefined {
+  const p = (container as Record<string, unknown> | undefined)?.patient;
+  return typeof p === 'string' && p !== '' ? p : undefined;
+}

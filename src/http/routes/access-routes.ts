@@ -9,12 +9,12 @@ import { z } from 'zod';
 import type { AccessControl } from '../../auth/access-control.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { auditEntryOf } from '../../audit/audit-entry-of.js';
-import { AUDIT_CODE_PATTERN, AUDIT_ID_PATTERN, AUDIT_PURPOSE_PATTERN } from '../../audit/audit-entry.js';
+import { AUDIT_PURPOSE_PATTERN, auditCodeSchema, auditIdSchema } from '../../audit/audit-entry.js';
 import { auditContextOf } from '../http-context.js';
 import { parseInput } from '../parse-input.js';
 import { purposeOf } from '../authenticate.js';
 
-const evaluateBody = z.object({ action: z.string().regex(AUDIT_CODE_PATTERN).max(96), patient: z.string().regex(AUDIT_ID_PATTERN).optional() }).strict();
+const evaluateBody = z.object({ action: auditCodeSchema, patient: auditIdSchema.optional() }).strict();
 
 export const accessRoutes: FastifyPluginAsync<{ access: AccessControl; audit: AuditLog }> = async (app, opts) => {
   app.post('/v1/access/evaluate', { config: { access: { kind: 'self' } } }, async (req) => {

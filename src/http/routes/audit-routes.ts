@@ -12,14 +12,10 @@ import { auditEntryOf } from '../../audit/audit-entry-of.js';
 import { auditSearchSchema, searchAuditEntries } from '../../audit/audit-search.js';
 import { auditContextOf } from '../http-context.js';
 import { parseInput } from '../parse-input.js';
-
-function patientInQuery(query: unknown): string | undefined {
-  const p = (query as Record<string, unknown> | undefined)?.patient;
-  return typeof p === 'string' && p !== '' ? p : undefined;
-}
+import { patientField } from '../route-access.js';
 
 export const auditRoutes: FastifyPluginAsync<{ db: Kysely<WardSchema>; audit: AuditLog }> = async (app, opts) => {
-  app.get('/v1/audit/entries', { config: { access: { kind: 'policy', action: 'audit.search', patient: (req) => patientInQuery(req.query) } } }, async (req) => {
+  app.get('/v1/audit/entries', { config: { access: { kind: 'policy', action: 'audit.search', patient: (req) => patientField(req.query) } } }, async (req) => {
     const s = parseInput(auditSearchSchema, req.query, 'search parameters');
     const result = await searchAuditEntries(opts.db, s);
     const details = {

@@ -10,19 +10,15 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import { auditEntryOf } from '../../audit/audit-entry-of.js';
 import { auditContextOf } from '../http-context.js';
 import { parseInput } from '../parse-input.js';
+import { patientField } from '../route-access.js';
 
 const openBody = z.object({ patient: z.string().min(1).max(128), reason: z.string().max(4000), minutes: z.number().int().positive().optional() }).strict();
 const reviewBody = z.object({ disposition: z.string().min(1).max(32), note: z.string().max(4000).optional() }).strict();
 const queueQuery = z.object({ status: z.enum(['pending', 'closed']).optional() }).strict();
 const idParams = z.object({ id: z.string().regex(/^bg_[A-Za-z0-9_-]{1,64}$/) }).strict();
 
-function patientInBody(body: unknown): string | undefined {
-  const p = (body as Record<string, unknown> | undefined)?.patient;
-  return typeof p === 'string' && p !== '' ? p : undefined;
-}
-
 export const breakGlassRoutes: FastifyPluginAsync<{ breakGlass: BreakGlassService; audit: AuditLog }> = async (app, opts) => {
-  app.post('/v1/break-glass', { config: { access: { kind: 'policy', action: 'break-glass.open', patient: (req) => patientInBody(req.body) } } }, async (req, reply) => {
+  app.post('/v1/break-glass', { config: { access: { kind: 'policy', action: 'break-glass.open', patient: (req) => patientField(req.body) } } }, async (req, reply) => {
     const body = parseInput(openBody, req.body);
     const permit = req.permit!;
     const grant = await opts.breakGlass.open(
