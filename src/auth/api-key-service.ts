@@ -232,6 +232,7 @@ export class ApiKeyService {
       revoked_at: null,
       last_used_at: null,
       rotated_from: k.rotatedFrom,
+      certificate_sha256: null,
     };
     await trx.insertInto('api_key').values(row).execute();
     return { key: `${API_KEY_PREFIX}${id}_${secret}`, record: toRecord(row, now.toISOString()) };

@@ -7,6 +7,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { oidcConfigSchema } from './oidc-config.js';
+import { tlsConfigSchema } from './tls-config.js';
+import { recordsConfigSchema } from './records-config.js';
 
 function isAddressOrCidr(v: string): boolean {
   const [address, prefix, extra] = v.split('/');
@@ -32,6 +34,9 @@ export const wardConfigSchema = z
     checkpointEveryEntries: z.number().int().min(100).max(1_000_000).default(50_000),
     /** Plain HTTP beyond loopback exposes credentials and PHI in transit (45 CFR 164.312(e)); off unless explicitly allowed. */
     allowPlainHttp: z.boolean().default(false),
+    /** HTTPS for `ward serve`: certificate and key (TLS 1.2 or newer). */
+    tls: tlsConfigSchema.optional(),
+    records: recordsConfigSchema.default({ keyProvider: 'local', retentionYears: 0 }),
     /**
      * Reverse proxies (IP addresses or CIDR ranges) whose `X-Forwarded-For` names the real
      * client. Without this, every client behind a TLS-terminating proxy looks like the proxy,

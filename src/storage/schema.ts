@@ -97,6 +97,8 @@ export interface ApiKeyTable {
   created_by: string;
   expires_at: string;
   revoked_at: string | null;
+  /** SHA-256 (hex) of the client certificate the key is bound to; null: not bound. */
+  certificate_sha256: string | null;
   last_used_at: string | null;
   rotated_from: string | null;
 }
@@ -143,6 +145,12 @@ export interface WardSchema {
   totp_credential: TotpCredentialTable;
   login_throttle: LoginThrottleTable;
   api_key: ApiKeyTable;
+  kek_version: KekVersionTable;
+  data_key: DataKeyTable;
+  fhir_resource: FhirResourceTable;
+  patient_index: PatientIndexTable;
+  patient_state: PatientStateTable;
+  legal_hold: LegalHoldTable;
   care_relationship: CareRelationshipTable;
   break_glass: BreakGlassTable;
 }
@@ -154,4 +162,54 @@ export interface StoredAuditRow {
   body: string;
   leaf_hash: string;
   chain_hash: string;
+}
+
+export interface KekVersionTable {
+  provider: string;
+  version: number;
+  created_at: string;
+  state: 'active' | 'retiring' | 'retired';
+}
+
+export interface DataKeyTable {
+  subject: string;
+  version: number;
+  kek_provider: string;
+  kek_version: number;
+  wrapped: Buffer;
+  created_at: string;
+  rewrapped_at: string | null;
+}
+
+export interface FhirResourceTable {
+  resource_type: string;
+  resource_id: string;
+  patient_id: string | null;
+  key_subject: string;
+  key_version: number;
+  activity_year: number | null;
+  body: Buffer;
+  imported_at: string;
+}
+
+export interface PatientIndexTable {
+  kind: string;
+  digest: string;
+  patient_id: string;
+}
+
+export interface PatientStateTable {
+  patient_id: string;
+  erased_at: string;
+  erased_by: string;
+}
+
+export interface LegalHoldTable {
+  id: string;
+  patient_id: string;
+  reason: string;
+  placed_at: string;
+  placed_by: string;
+  released_at: string | null;
+  released_by: string | null;
 }
