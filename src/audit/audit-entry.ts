@@ -18,6 +18,9 @@ const code = auditCodeSchema;
 export const AUDIT_PURPOSE_PATTERN = /^[A-Z][A-Z0-9_-]{1,31}$/;
 const purpose = z.string().regex(AUDIT_PURPOSE_PATTERN, 'must be a PurposeOfUse code');
 const clientAddress = z.union([z.ipv4(), z.ipv6()]);
+/** A disclosed element as `Type.path` (`Patient.name`, `Coverage.payor`): a name, never a value. */
+export const AUDIT_FIELD_PATTERN = /^[A-Z][A-Za-z]{1,63}(\.[a-z][A-Za-z0-9]{0,63}){1,6}$/;
+const field = z.string().regex(AUDIT_FIELD_PATTERN, 'must be a Type.path element name');
 
 export const principalKinds = ['person', 'service', 'system'] as const;
 export type PrincipalKind = (typeof principalKinds)[number];
@@ -33,6 +36,10 @@ export const auditEntryInputSchema = z
     patient: id.optional(),
     purpose: purpose.optional(),
     breakGlass: id.optional(),
+    /** The data view a read went through (minimum necessary, 45 CFR 164.514(d)). */
+    view: code.optional(),
+    /** The elements disclosed by a read, for the accounting of disclosures (164.528). */
+    disclosed: z.array(field).max(512).optional(),
     outcome: z.enum(outcomes),
     reason: code.optional(),
     requestId: id.optional(),

@@ -52,6 +52,7 @@ export const systems = {
   wardAction: 'urn:ward:audit-action',
   /** Ward break-glass grant ids: not FHIR resources, so an identifier rather than a reference. */
   wardBreakGlass: 'urn:ward:break-glass',
+  wardDataView: 'urn:ward:data-view',
 } as const;
 
 export type BalpShape = 'read' | 'query' | 'authz' | 'login' | 'logout' | 'audit' | 'activity';
@@ -276,6 +277,15 @@ function entitiesOf(shape: BalpShape, entry: AuditEntry): AuditEventEntity[] {
       what: { identifier: { system: systems.wardBreakGlass, value: entry.breakGlass } },
       type: { system: systems.entityType, code: '2', display: 'System Object' },
       role: { system: systems.objectRole, code: '13', display: 'Security Resource' },
+    });
+  }
+  if (entry.view !== undefined || entry.disclosed !== undefined) {
+    // What a read disclosed: the data view and the element names (never values).
+    entities.push({
+      what: { identifier: { system: systems.wardDataView, value: entry.view ?? 'none' } },
+      type: { system: systems.entityType, code: '2', display: 'System Object' },
+      role: { system: systems.objectRole, code: '4', display: 'Domain Resource' },
+      ...(entry.disclosed !== undefined ? { detail: [{ type: 'disclosed', valueString: entry.disclosed.join(' ') }] } : {}),
     });
   }
   if (entry.requestId !== undefined) {

@@ -39,6 +39,9 @@ export function openSqlite(options: SqliteOptions): WardDatabase {
   if (!options.readonly) raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = FULL');
   raw.pragma('foreign_keys = ON');
+  // Deleted content is overwritten with zeros, so an erased patient's wrapped data key does
+  // not linger in free pages of the file (crypto-shredding must leave no copy behind).
+  raw.pragma('secure_delete = ON');
   raw.pragma('busy_timeout = 5000');
   if (options.maxPageCount !== undefined) {
     if (!Number.isSafeInteger(options.maxPageCount) || options.maxPageCount < 1) {
