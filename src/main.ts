@@ -47,6 +47,16 @@ import { parsePolicy } from './policy/parse-policy.js';
 import type { CompiledPolicy } from './policy/compiled-policy.js';
 import { DATA_VIEW_NAMES } from './policy/data-views.js';
 import { buildServer } from './http/build-server.js';
+import { parseViews } from './records/views/parse-views.js';
+import type { ViewCatalog } from './records/views/view-catalog.js';
+import { buildRecords } from './records/build-records.js';
+import type { RecordsServices } from './records/build-records.js';
+import type { KeyProvider } from './storage/keys/key-provider.js';
+import { LocalKeyProvider } from './storage/keys/local-key-provider.js';
+import { Pkcs11KeyProvider } from './storage/keys/pkcs11-key-provider.js';
+import { purgeDeleted } from './storage/purge-deleted.js';
+import { tlsServerOptions } from './http/tls-server-options.js';
+import { isLoopbackHost } from './http/loopback-host.js';
 import { systemClock } from './shared/clock.js';
 import type { Clock } from './shared/clock.js';
 import { WardError } from './shared/ward-error.js';
@@ -78,12 +88,59 @@ export function readPolicyFile(file: string): { policy: CompiledPolicy; digest: 
   return { policy: parsePolicy(text, { roles: knownRoles, views: DATA_VIEW_NAMES }), digest };
 }
 
-/** Install the default policy where none exists yet; returns whether it did. */
-function installDefaultPolicy(file: string): boolean {
+/** Install a shipped default (policy, views) where none exists yet; returns whether it did. */
+function installDefault(from: string, file: string): boolean {
   if (existsSync(file)) return false;
-  copyFileSync(DEFAULT_POLICY_FILE, file);
+  copyFileSync(from, file);
   chmodSync(file, 0o600);
   return true;
+}
+
+function installDefaultPolicy(file: string): boolean {
+  return installDefault(DEFAULT_POLICY_FILE, file);
+}
+
+/** The data views Ward ships with; `ward init` copies them into the data directory to be narrowed. */
+export const DEFAULT_VIEWS_FILE = fileURLToPath(new URL('../data/views/default-views.json', import.meta.url));
+
+export function viewsFileOf(config: WardConfig): string {
+  return config.records.viewsFile ?? wardPaths(config.dataDir).viewsFile;
+}
+
+/**
+ * Read and validate the views file (every view the policy can name must be defined, every
+ * element must exist in FHIR R4); any problem stops the caller with every problem listed.
+ */
+export function readViewsFile(file: string): { views: ViewCatalog; digest: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new WardError('views.missing', `cannot read the views file ${file} (run \`ward init --if-missing\` to install the default)`);
+  }
+  return { views: parseViews(text, { names: DATA_VIEW_NAMES }), digest: createHash('sha256').update(text, 'utf8').digest('hex') };
+}
+
+/**
+ * The configured key provider (wraps new data keys), and the local key file's provider too
+ * when an HSM is configured, so data keys wrapped before the move still unwrap and
+ * `ward keys rotate` can rewrap them onto the HSM.
+ */
+export async function openKeyProviders(config: WardConfig, paths: WardPaths, env: NodeJS.ProcessEnv = process.env): Promise<{ provider: KeyProvider; others: KeyProvider[] }> {
+  const local = await LocalKeyProvider.open({ file: paths.keyFile });
+  if (config.records.keyProvider === 'local') return { provider: local, others: [] };
+  const p11 = config.records.pkcs11;
+  const pin = env.WARD_PKCS11_PIN ?? p11?.pin;
+  if (p11 === undefined || pin === undefined) {
+    await local.close();
+    throw new WardError('config.invalid', 'records.keyProvider "pkcs11" needs records.pkcs11 (module, tokenLabel) and a PIN (WARD_PKCS11_PIN)');
+  }
+  try {
+    return { provider: await Pkcs11KeyProvider.open({ module: p11.module, tokenLabel: p11.tokenLabel, pin }), others: [local] };
+  } catch (e) {
+    await local.close();
+    throw e;
+  }
 }
 
 export function isInitialized(paths: WardPaths): boolean {
@@ -128,7 +185,10 @@ export interface InitResult {
 export async function initWard(config: WardConfig, options: { adminUsername: string; ifMissing: boolean; clock?: Clock }): Promise<InitResult> {
   const paths = wardPaths(config.dataDir);
   if (isInitialized(paths)) {
-    if (options.ifMissing) return { created: false, policyInstalled: config.policyFile === undefined && installDefaultPolicy(paths.policyFile) };
+    if (options.ifMissing) {
+      if (config.records.viewsFile === undefined) installDefault(DEFAULT_VIEWS_FILE, paths.viewsFile);
+      return { created: false, policyInstalled: config.policyFile === undefined && installDefaultPolicy(paths.policyFile) };
+    }
     throw new WardError('init.already_initialized', `${paths.dataDir} is already initialized`);
   }
   const clock = options.clock ?? systemClock;
@@ -154,6 +214,7 @@ export async function initWard(config: WardConfig, options: { adminUsername: str
     const accounts = new AccountService(database.db, audit, clock);
     const { oneTimePassword } = await accounts.create({ username: options.adminUsername, roles: ['admin'] }, SYSTEM_PRINCIPAL);
     const policyInstalled = config.policyFile === undefined && installDefaultPolicy(paths.policyFile);
+    if (config.records.viewsFile === undefined) installDefault(DEFAULT_VIEWS_FILE, paths.viewsFile);
     createLocalKeyFile(paths.keyFile, clock.now());
     writeSigningKeyFiles(paths.signingKey, paths.verifyKey, signing);
     done = true;
@@ -175,7 +236,7 @@ export interface RunningWard {
   shutdown(reason: string): Promise<void>;
 }
 
-export interface WardRuntime {
+export interface WardRuntime extends RecordsServices {
   database: WardDatabase;
   audit: AuditLog;
   accounts: AccountService;
@@ -190,8 +251,16 @@ export interface WardRuntime {
   policy: () => CompiledPolicy;
   /** SHA-256 of the policy file's bytes. */
   policyDigest: string;
+  /** The data views in force (read and validated once, at start). */
+  views: () => ViewCatalog;
+  /** SHA-256 of the views file's bytes. */
+  viewsDigest: string;
   paths: WardPaths;
   clock: Clock;
+  /** After an erasure: make the database drop the deleted bytes now (see purge-deleted.ts). */
+  afterErase(): Promise<void>;
+  /** Close the key providers (HSM sessions). The database and audit log close separately. */
+  closeKeys(): Promise<void>;
 }
 
 /** Open everything a command needs (database, keys, audit log, services). */
@@ -201,18 +270,41 @@ export async function openRuntime(config: WardConfig, options: { clock?: Clock; 
   const localKeys = readLocalKeyFile(paths.keyFile); // validates presence, format and permissions now, not at first use
   const signingKey = readSigningKey(paths.signingKey);
   const { policy: compiledPolicy, digest: policyDigest } = readPolicyFile(policyFileOf(config));
+  const { views, digest: viewsDigest } = readViewsFile(viewsFileOf(config));
   const clock = options.clock ?? systemClock;
-  const { database } = await openDatabase(config);
+  const keys = await openKeyProviders(config, paths);
+  const closeKeys = async (): Promise<void> => {
+    for (const p of [keys.provider, ...keys.others]) await p.close().catch(() => undefined);
+  };
+  let database: WardDatabase;
+  try {
+    ({ database } = await openDatabase(config));
+  } catch (e) {
+    await closeKeys();
+    throw e;
+  }
   const checkpointFile = new CheckpointFile(paths.checkpointFile);
   try {
     await checkDatabaseBelongs(database, signingKey, checkpointFile);
   } catch (e) {
     await database.close();
+    await closeKeys();
     throw e;
   }
   const audit = new AuditLog({ db: database.db, clock, signingKey, checkpointSink: checkpointFile });
-  return { database, audit, paths, clock, policyDigest, ...buildAccessServices({ db: database.db, audit, clock, box: new SecretBox(localKeys), policy: compiledPolicy, config }) };
+  const records = buildRecords({ db: database.db, audit, clock, provider: keys.provider, others: keys.others, views: () => views, settings: { retentionYears: config.records.retentionYears } });
+  return {
+    database, audit, paths, clock, policyDigest, viewsDigest,
+    views: () => views,
+    ...records,
+    ...buildAccessServices({ db: database.db, audit, clock, box: new SecretBox(localKeys), policy: compiledPolicy, config }),
+    afterErase: () => purgeDeleted(database),
+    closeKeys,
+  };
 }
+
+/** The identity and access part of the runtime. */
+export type AccessServices = Pick<WardRuntime, 'accounts' | 'sessions' | 'mfa' | 'apiKeys' | 'relationships' | 'breakGlass' | 'access' | 'authenticator' | 'policy'>;
 
 /**
  * The identity and access services over one database and audit log (shared with the test
@@ -228,7 +320,7 @@ export function buildAccessServices(input: {
   oidcKeys?: ConstructorParameters<typeof OidcVerifier>[1]['keys'];
   /** Cap on password verifications in flight (default: the session service's). */
   verifications?: BoundedConcurrency;
-}): Omit<WardRuntime, 'database' | 'audit' | 'paths' | 'clock' | 'policyDigest'> {
+}): AccessServices {
   const { db, audit, clock, box, config } = input;
   const throttleKeyOf = (username: string): string => box.keyedHash('login-throttle', loginKeyOf(username));
   // One cap on argon2id work for sign-in and password change alike.
@@ -254,7 +346,7 @@ export function buildAccessServices(input: {
       const principal = await sessions.authenticate(token);
       return principal === undefined ? { ok: false, reason: 'auth.session_invalid' } : { ok: true, principal };
     } },
-    apiKeys: { verify: (token) => apiKeys.authenticate(token) },
+    apiKeys: { verify: (token, channel) => apiKeys.authenticate(token, channel) },
     ...(oidc !== undefined ? { oidc } : {}),
   }, audit);
   return { accounts, sessions, mfa, apiKeys, relationships, breakGlass, access, authenticator, policy };
@@ -288,11 +380,11 @@ async function checkDatabaseBelongs(database: WardDatabase, signingKey: KeyObjec
   }
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
 export async function startWard(config: WardConfig, options: { logger?: Logger; clock?: Clock } = {}): Promise<RunningWard> {
-  if (!LOOPBACK.test(config.host) && !config.allowPlainHttp) {
-    throw new WardError('config.plain_http_refused', `refusing plain HTTP on ${config.host}: only loopback may be served without TLS (set allowPlainHttp to override)`);
+  // TLS files are read and checked once, before anything opens (one-line errors `tls.*`).
+  const https = config.tls === undefined ? undefined : tlsServerOptions(config.tls, config.dataDir);
+  if (https === undefined && !config.allowPlainHttp && !(await isLoopbackHost(config.host))) {
+    throw new WardError('config.plain_http_refused', `refusing plain HTTP on ${config.host}: only loopback may be served without TLS (configure tls, or set allowPlainHttp to override)`);
   }
   const logger = options.logger ?? createLogger(config);
   const rt = await openRuntime(config, options);
@@ -330,15 +422,19 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
       authenticator: rt.authenticator,
       access: rt.access,
       breakGlass: rt.breakGlass,
+      records: rt.records,
       trustedProxies: config.trustedProxies,
       ready: async () => {
         if (draining || !checkpointHealthy) return false;
         await rt.database.db.selectFrom('audit_head').select('seq').executeTakeFirstOrThrow();
         return true;
       },
+      ...(https !== undefined ? { https } : {}),
     });
     // The policy version in force is on record from the first entry of every run.
-    await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.start', outcome: 'success', details: { policy: rt.policy().version, policyDigest: rt.policyDigest.slice(0, 32) } });
+    await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.start', outcome: 'success', details: { policy: rt.policy().version, policyDigest: rt.policyDigest.slice(0, 32), views: rt.views().version, viewsDigest: rt.viewsDigest.slice(0, 32), keyProvider: rt.keyRing.providerName } });
+    // Record the active key-encryption key now, so a misconfigured provider fails the start.
+    await rt.keyRing.activeKekVersion();
     timer = setInterval(tick, 1000);
     timer.unref();
     address = await app.listen({ host: config.host, port: config.port });
@@ -347,6 +443,7 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
     await app?.close().catch(() => undefined);
     await rt.audit.close().catch(() => undefined);
     await rt.database.close();
+    await rt.closeKeys();
     if (e instanceof WardError) throw e;
     throw new WardError('server.listen_failed', `cannot listen on ${config.host}:${config.port}`, { cause: e });
   }
@@ -378,6 +475,7 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
           await rt.audit.close();
         } finally {
           await rt.database.close();
+          await rt.closeKeys();
         }
         logger.info('stopped');
       })();

@@ -193,4 +193,56 @@ describe.each(testDialects())('ApiKeyService on $name', (dialect) => {
     expect(await x.w.t.db.selectFrom('api_key').select('id').execute()).toHaveLength(1);
     expect(await x.entries('api-key.create')).toHaveLength(1);
   });
+  describe('bound to a client certificate (RFC 8705 section 3)', () => {
+    const CERT_A = createHash('sha256').update('client certificate A').digest('hex');
+    const CERT_B = createHash('sha256').update('client certificate B').digest('hex');
+
+    it('accepts the key only with the verified certificate it is bound to; otherwise auth.certificate_mismatch, and the use is not recorded', async () => {
+      const x = await world();
+      const { key, record } = await x.keys.create({ ...INPUT, certificateSha256: CERT_A }, ADMIN);
+      expect(record.certificateSha256).toBe(CERT_A);
+      expect((await x.w.t.db.selectFrom('api_key').select('certificate_sha256').executeTakeFirstOrThrow()).certificate_sha256).toBe(CERT_A);
+      for (const channel of [undefined, {}, { clientCertificateSha256: CERT_B }, { clientCertificateSha256: CERT_A.toUpperCase() }]) {
+        expect(await x.keys.authenticate(key, channel)).toEqual({ ok: false, reason: 'auth.certificate_mismatch' });
+      }
+      expect((await x.keys.list())[0]?.lastUsedAt).toBeNull();
+      const ok = await x.keys.authenticate(key, { clientCertificateSha256: CERT_A });
+      expect(ok).toMatchObject({ ok: true, principal: { id: 'svc:prior-auth-bot', credentialId: record.id } });
+      // Without the secret, nothing about the binding is revealed.
+      const secret = secretOf(key);
+      const flipped = secret.slice(0, -1) + (secret.endsWith('A') ? 'B' : 'A');
+      expect(await x.keys.authenticate(`wak_${record.id}_${flipped}`, { clientCertificateSha256: CERT_B })).toEqual({ ok: false, reason: 'auth.key_unknown' });
+      // An unbound key ignores the channel.
+      const unbound = await x.keys.create(INPUT, ADMIN);
+      expect(unbound.record.certificateSha256).toBeNull();
+      expect((await x.keys.authenticate(unbound.key, { clientCertificateSha256: CERT_B })).ok).toBe(true);
+      expect((await x.keys.authenticate(unbound.key)).ok).toBe(true);
+      // The binding is audited by the certificate's hash (no secret).
+      expect((await x.entries('api-key.create')).map((e) => (e.details as Record<string, unknown>).certificateSha256)).toEqual([CERT_A, undefined]);
+      for (const b of await x.bodies()) expect(b).not.toContain(secret);
+    });
+
+    it('refuses a malformed certificate hash', async () => {
+      const x = await world();
+      for (const certificateSha256 of ['', 'abc', CERT_A.toUpperCase(), `${CERT_A}00`, `sha256:${CERT_A}`, CERT_A.replace(/.$/, 'g')]) {
+        await expect(x.keys.create({ ...INPUT, certificateSha256 }, ADMIN)).rejects.toMatchObject({ code: 'api-key.invalid_certificate', status: 400 });
+      }
+      expect(await x.keys.list()).toEqual([]);
+    });
+
+    it('rotation keeps the binding, or moves it to a renewed certificate', async () => {
+      const x = await world();
+      const first = await x.keys.create({ ...INPUT, certificateSha256: CERT_A }, ADMIN);
+      const kept = await x.keys.rotate(first.record.id, ADMIN, { graceHours: 0 });
+      expect(kept.record.certificateSha256).toBe(CERT_A);
+      expect(await x.keys.authenticate(kept.key)).toEqual({ ok: false, reason: 'auth.certificate_mismatch' });
+      expect((await x.keys.authenticate(kept.key, { clientCertificateSha256: CERT_A })).ok).toBe(true);
+      const moved = await x.keys.rotate(kept.record.id, ADMIN, { graceHours: 0, certificateSha256: CERT_B });
+      expect(moved.record.certificateSha256).toBe(CERT_B);
+      expect(await x.keys.authenticate(moved.key, { clientCertificateSha256: CERT_A })).toEqual({ ok: false, reason: 'auth.certificate_mismatch' });
+      expect((await x.keys.authenticate(moved.key, { clientCertificateSha256: CERT_B })).ok).toBe(true);
+      expect((await x.entries('api-key.rotate')).map((e) => (e.details as Record<string, unknown>).certificateSha256)).toEqual([CERT_A, CERT_B]);
+      await expect(x.keys.rotate(moved.record.id, ADMIN, { certificateSha256: 'nope' })).rejects.toMatchObject({ code: 'api-key.invalid_certificate' });
+    });
+  });
 });

@@ -10,6 +10,12 @@
  * the key carries (`model.chat`, `patient.*`), and an expiry (1 to 365 days). Rotation issues
  * a new key with the same grants and lets the old one live for a short grace period, so a
  * deployment can switch without downtime.
+ *
+ * A key may also be bound to a client certificate (RFC 8705 section 3, certificate-bound
+ * access tokens): it stores the SHA-256 of the certificate's DER encoding and is accepted only
+ * over a connection whose client certificate the TLS layer verified and whose hash matches, so
+ * a leaked key alone is not enough. Rotation keeps the binding (or moves it to a renewed
+ * certificate); it never drops it.
  */
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -20,6 +26,7 @@ import { auditEntryOf } from '../audit/audit-entry-of.js';
 import type { Clock } from '../shared/clock.js';
 import { WardError } from '../shared/ward-error.js';
 import type { Principal } from './principal.js';
+import type { CredentialChannel } from './authenticator.js';
 import { isServiceRole, parseRoles, serviceRoles } from './roles.js';
 import type { ServiceRole } from './roles.js';
 
@@ -37,6 +44,8 @@ const ID_CHARS = 12;
 const SECRET_BYTES = 32;
 const KEY_SHAPE = /^wak_([a-z2-7]{12})_([A-Za-z0-9_-]{43})$/;
 const MAX_SCOPES = 32;
+/** A certificate thumbprint as stored: SHA-256 of the DER encoding, lower-case hex. */
+const CERTIFICATE_SHA256 = /^[0-9a-f]{64}$/;
 /** `last_used_at` is written at most this often per key, not on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -56,6 +65,8 @@ export interface ApiKeyRecord {
   lastUsedAt: string | null;
   /** The key this one replaced by rotation. */
   rotatedFrom: string | null;
+  /** SHA-256 (hex) of the client certificate the key is bound to; null when unbound. */
+  certificateSha256: string | null;
   status: 'active' | 'expired' | 'revoked';
 }
 
@@ -65,9 +76,11 @@ export interface CreateApiKeyInput {
   scopes: string[];
   /** Lifetime in whole days, 1 to 365 (default 90). */
   expiresInDays?: number;
+  /** Bind the key to this client certificate (SHA-256 of its DER encoding, hex). */
+  certificateSha256?: string;
 }
 
-export type ApiKeyRefusal = 'auth.key_malformed' | 'auth.key_unknown' | 'auth.key_revoked' | 'auth.key_expired';
+export type ApiKeyRefusal = 'auth.key_malformed' | 'auth.key_unknown' | 'auth.key_revoked' | 'auth.key_expired' | 'auth.certificate_mismatch';
 export type ApiKeyCheck = { ok: true; principal: Principal } | { ok: false; reason: ApiKeyRefusal };
 
 /** A new key: `key` is the only time its secret exists outside the caller's hands. */
@@ -97,11 +110,12 @@ export class ApiKeyService {
   async create(input: CreateApiKeyInput, actor: Principal, context: AuditContext = {}): Promise<IssuedApiKey> {
     const grants = validGrants(input);
     const days = validDays(input.expiresInDays ?? 90, 'expiresInDays');
+    const certificateSha256 = input.certificateSha256 === undefined ? null : validCertificate(input.certificateSha256);
     return this.audit.transact(async (trx, record) => {
-      const issued = await this.insertKey(trx, { ...grants, days, createdBy: actor.id, rotatedFrom: null });
+      const issued = await this.insertKey(trx, { ...grants, days, createdBy: actor.id, rotatedFrom: null, certificateSha256 });
       record(auditEntryOf(actor, 'api-key.create', 'success', {
         resource: { type: 'ApiKey', id: issued.record.id },
-        details: { service: grants.service, roles: grants.roles.join('+'), scopes: grants.scopes.length, expiresInDays: days },
+        details: { service: grants.service, roles: grants.roles.join('+'), scopes: grants.scopes.length, expiresInDays: days, ...boundTo(certificateSha256) },
       }, context));
       return issued;
     });
@@ -132,14 +146,16 @@ export class ApiKeyService {
    * Replace a key with a new one holding the same service, roles and scopes (lifetime: the old
    * key's, unless given). The old key keeps working for `graceHours` (default 24, 0 to 168)
    * and then expires; it never gains time. Audited `api-key.rotate` on the old key, naming
-   * the new one. A revoked key is not rotated (409): issue a new one instead.
+   * the new one. A revoked key is not rotated (409): issue a new one instead. The new key is
+   * bound to the old key's certificate, or to `certificateSha256` (a renewed certificate).
    */
-  async rotate(id: string, actor: Principal, options: { graceHours?: number; expiresInDays?: number } = {}, context: AuditContext = {}): Promise<IssuedApiKey> {
+  async rotate(id: string, actor: Principal, options: { graceHours?: number; expiresInDays?: number; certificateSha256?: string } = {}, context: AuditContext = {}): Promise<IssuedApiKey> {
     const graceHours = options.graceHours ?? 24;
     if (!Number.isInteger(graceHours) || graceHours < 0 || graceHours > 168) {
       throw new WardError('api-key.invalid_grace', 'graceHours must be a whole number from 0 to 168', { status: 400 });
     }
     const requestedDays = options.expiresInDays === undefined ? undefined : validDays(options.expiresInDays, 'expiresInDays');
+    const rebound = options.certificateSha256 === undefined ? undefined : validCertificate(options.certificateSha256);
     const now = this.clock.now();
     return this.audit.transact(async (trx, record) => {
       const old = await trx.selectFrom('api_key').selectAll().where('id', '=', id).executeTakeFirst();
@@ -159,12 +175,13 @@ export class ApiKeyService {
         roles: parseRoles(old.roles).filter(isServiceRole),
         scopes: parseScopes(old.scopes),
         days, createdBy: actor.id, rotatedFrom: old.id,
+        certificateSha256: rebound ?? old.certificate_sha256,
       });
       const graceEnd = new Date(now.getTime() + graceHours * 3_600_000).toISOString();
       if (graceEnd < old.expires_at) await trx.updateTable('api_key').set({ expires_at: graceEnd }).where('id', '=', old.id).execute();
       record(auditEntryOf(actor, 'api-key.rotate', 'success', {
         resource: { type: 'ApiKey', id: old.id },
-        details: { service: old.service, replacedBy: issued.record.id, graceHours, expiresInDays: days },
+        details: { service: old.service, replacedBy: issued.record.id, graceHours, expiresInDays: days, ...boundTo(issued.record.certificateSha256) },
       }, context));
       return issued;
     });
@@ -174,8 +191,10 @@ export class ApiKeyService {
    * Resolve a presented key to its service principal, or say why not. The secret is checked
    * before anything about the key is revealed: without it, a real id and an unknown one look
    * alike (`auth.key_unknown`), and only a holder of the secret learns it is revoked or expired.
+   * A certificate-bound key is refused (`auth.certificate_mismatch`) unless the connection
+   * carried that certificate, verified (`channel`); its use is then not recorded.
    */
-  async authenticate(token: string): Promise<ApiKeyCheck> {
+  async authenticate(token: string, channel: CredentialChannel = {}): Promise<ApiKeyCheck> {
     const m = KEY_SHAPE.exec(token);
     const [, id, secret] = m ?? [];
     if (id === undefined || secret === undefined) return { ok: false, reason: 'auth.key_malformed' };
@@ -190,6 +209,7 @@ export class ApiKeyService {
     const now = this.clock.now();
     const nowIso = now.toISOString();
     if (nowIso >= row.expires_at) return { ok: false, reason: 'auth.key_expired' };
+    if (row.certificate_sha256 !== null && row.certificate_sha256 !== channel.clientCertificateSha256) return { ok: false, reason: 'auth.certificate_mismatch' };
     if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) >= LAST_USED_RESOLUTION_MS) {
       // Conditional, so processes racing on the same key write it once per resolution step.
       const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
@@ -215,7 +235,7 @@ export class ApiKeyService {
 
   private async insertKey(
     trx: AuditTransaction,
-    k: { service: string; roles: ServiceRole[]; scopes: string[]; days: number; createdBy: string; rotatedFrom: string | null },
+    k: { service: string; roles: ServiceRole[]; scopes: string[]; days: number; createdBy: string; rotatedFrom: string | null; certificateSha256: string | null },
   ): Promise<IssuedApiKey> {
     const now = this.clock.now();
     const id = newKeyId();
@@ -232,7 +252,7 @@ export class ApiKeyService {
       revoked_at: null,
       last_used_at: null,
       rotated_from: k.rotatedFrom,
-      certificate_sha256: null,
+      certificate_sha256: k.certificateSha256,
     };
     await trx.insertInto('api_key').values(row).execute();
     return { key: `${API_KEY_PREFIX}${id}_${secret}`, record: toRecord(row, now.toISOString()) };
@@ -263,6 +283,18 @@ function validDays(days: number, field: string): number {
   return days;
 }
 
+function validCertificate(sha256: string): string {
+  if (!CERTIFICATE_SHA256.test(sha256)) {
+    throw new WardError('api-key.invalid_certificate', 'certificateSha256 must be the SHA-256 of the certificate (64 lower-case hex digits)', { status: 400 });
+  }
+  return sha256;
+}
+
+/** The binding in audit details: the certificate's hash identifies it and is no secret. */
+function boundTo(certificateSha256: string | null): { certificateSha256?: string } {
+  return certificateSha256 === null ? {} : { certificateSha256 };
+}
+
 function parseScopes(stored: string): string[] {
   const parsed: unknown = JSON.parse(stored);
   return Array.isArray(parsed) ? parsed.filter((s): s is string => typeof s === 'string' && SCOPE_PATTERN.test(s)) : [];
@@ -281,6 +313,7 @@ function toRecord(row: WardSchema['api_key'], now: string): ApiKeyRecord {
     revokedAt: row.revoked_at,
     lastUsedAt: row.last_used_at,
     rotatedFrom: row.rotated_from,
+    certificateSha256: row.certificate_sha256,
     status: row.revoked_at !== null ? 'revoked' : now >= row.expires_at ? 'expired' : 'active',
   };
 }

@@ -12,8 +12,17 @@ import type { AuthenticationMethod, Principal } from './principal.js';
 
 export type CredentialCheck = { ok: true; principal: Principal } | { ok: false; reason: string };
 
+/**
+ * What the connection proved about the caller besides the bearer credential. A credential
+ * bound to a client certificate (RFC 8705 section 3) is accepted only with that certificate.
+ */
+export interface CredentialChannel {
+  /** SHA-256 (lower-case hex) of the client certificate the TLS layer verified, if any. */
+  clientCertificateSha256?: string;
+}
+
 export interface CredentialVerifier {
-  verify(token: string): Promise<CredentialCheck>;
+  verify(token: string, channel: CredentialChannel): Promise<CredentialCheck>;
 }
 
 export interface AuthenticatorParts {
@@ -44,21 +53,21 @@ export class Authenticator {
   ) {}
 
   /** Resolve a bearer credential; refusals (including a missing one) are audited. */
-  async authenticate(token: string | undefined, context: AuditContext = {}): Promise<Authentication> {
-    const result = await this.check(token);
+  async authenticate(token: string | undefined, context: AuditContext = {}, channel: CredentialChannel = {}): Promise<Authentication> {
+    const result = await this.check(token, channel);
     if (!result.ok) {
       await this.audit.append(auditEntryOf(UNAUTHENTICATED, 'auth.authenticate', 'denied', { reason: result.reason, details: { method: result.method } }, context));
     }
     return result;
   }
 
-  private async check(token: string | undefined): Promise<Authentication> {
+  private async check(token: string | undefined, channel: CredentialChannel): Promise<Authentication> {
     if (token === undefined || token === '') return { ok: false, reason: 'auth.credential_missing', method: 'none' };
     if (token.length > MAX_TOKEN_CHARS) return { ok: false, reason: 'auth.token_too_large', method: 'none' };
     const method = methodOf(token);
     const verifier = method === 'session' ? this.parts.sessions : method === 'api-key' ? this.parts.apiKeys : method === 'oidc' ? this.parts.oidc : undefined;
     if (verifier === undefined) return { ok: false, reason: method === 'oidc' ? 'auth.oidc_not_configured' : 'auth.credential_unrecognized', method };
-    const r = await verifier.verify(token);
+    const r = await verifier.verify(token, channel);
     // The verifier that accepted the credential names the method; the shape that chose it agrees.
     return r.ok ? { ok: true, principal: r.principal } : { ok: false, reason: r.reason, method };
   }

@@ -10,6 +10,9 @@ import { registerDeidCommand } from './deid-command.js';
 import { registerPolicyCommand } from './policy-command.js';
 import { registerApiKeysCommand } from './api-keys-command.js';
 import { registerCareTeamCommand } from './care-team-command.js';
+import { registerImportCommand } from './import-command.js';
+import { registerKeysCommand } from './keys-command.js';
+import { registerPatientCommand } from './patient-command.js';
 import { isWardError } from '../shared/ward-error.js';
 
 export function buildWardProgram(io: CliIo): Command {
@@ -26,6 +29,9 @@ export function buildWardProgram(io: CliIo): Command {
   registerUsersCommand(program, io);
   registerApiKeysCommand(program, io);
   registerCareTeamCommand(program, io);
+  registerImportCommand(program, { io, progressStream: process.stderr.isTTY ? process.stderr : undefined });
+  registerKeysCommand(program, io);
+  registerPatientCommand(program, io);
   registerPolicyCommand(program, io);
   registerDeidCommand(program, { io });
   for (const c of program.commands) c.exitOverride();

@@ -26,5 +26,6 @@ export async function withRuntime<T>(io: CliIo, opts: { data?: string | undefine
   } finally {
     await rt.audit.close();
     await rt.database.close();
+    await rt.closeKeys();
   }
 }

@@ -11,6 +11,8 @@ export interface WardPaths {
   configFile: string;
   /** The access policy an administrator edits (`ward policy check` validates it). */
   policyFile: string;
+  /** The data views (minimum necessary) the policy's permits name. */
+  viewsFile: string;
 }
 
 export function wardPaths(dataDir: string): WardPaths {
@@ -23,5 +25,6 @@ export function wardPaths(dataDir: string): WardPaths {
     checkpointFile: join(dataDir, 'audit-checkpoints.jsonl'),
     configFile: join(dataDir, 'ward.json'),
     policyFile: join(dataDir, 'policy.json'),
+    viewsFile: join(dataDir, 'views.json'),
   };
 }

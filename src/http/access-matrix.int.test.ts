@@ -64,6 +64,43 @@ const POLICY_ROUTES: Record<string, PolicyRouteCase> = {
     request: () => ({ method: 'POST', url: '/v1/break-glass/reviews/bg_unknown', payload: { disposition: 'appropriate' } }),
     grants: [{ roles: ['privacy-officer'], purposes: ['HCOMPL', 'HOPERAT'] }],
   },
+  // Finding a patient: each job's own purposes (scheduling and intake for treatment and
+  // administration, prior-auth for coverage, coding and billing for payment...), a privacy
+  // officer answering a compliance, legal or patient request; never for donation/sysadmin.
+  'POST /v1/patients/_search': {
+    patient: false,
+    request: () => ({ method: 'POST', url: '/v1/patients/_search', payload: { identifier: { value: 'MRN-000-unknown' } } }),
+    grants: [
+      { roles: ['privacy-officer'], purposes: ['HCOMPL', 'HLEGAL', 'PATRQT'] },
+      { roles: ['scheduler'], purposes: ['TREAT', 'HOPERAT', 'PATADMIN'] },
+      { roles: ['intake'], purposes: ['TREAT', 'PATADMIN'] },
+      { roles: ['prior-auth'], purposes: ['COVAUTH', 'ELIGVER'] },
+      { roles: ['coder'], purposes: ['HPAYMT', 'HOPERAT'] },
+      { roles: ['billing'], purposes: ['HPAYMT', 'ELIGVER'] },
+      { roles: ['clinician'], purposes: ['TREAT', 'COC', 'CAREMGT'] },
+      { roles: ['workflow'], purposes: ['TREAT', 'HOPERAT', 'PATADMIN', 'COVAUTH', 'HPAYMT'] },
+      { roles: ['integration'], purposes: ['TREAT', 'HOPERAT'] },
+    ],
+  },
+  // Reading a patient's records: people need a relationship to the patient (care team or an
+  // assigned case; payment and coverage work by assignment only); workflows act for the job
+  // they run. Privacy officers and integrations read no records here (export is their path).
+  'GET /v1/patients/:id/records': {
+    patient: true,
+    request: (patient) => ({ method: 'GET', url: `/v1/patients/${patient ?? 'none'}/records` }),
+    grants: [
+      { roles: ['scheduler'], purposes: ['TREAT', 'HOPERAT', 'PATADMIN', 'ELIGVER'], relationships: ['care-team', 'assigned'] },
+      { roles: ['intake'], purposes: ['TREAT', 'PATADMIN'], relationships: ['care-team', 'assigned'] },
+      { roles: ['prior-auth'], purposes: ['COVAUTH', 'ELIGVER', 'HPAYMT'], relationships: ['assigned'] },
+      { roles: ['coder'], purposes: ['HPAYMT', 'HOPERAT'], relationships: ['assigned'] },
+      { roles: ['billing'], purposes: ['HPAYMT', 'ELIGVER', 'REMITADV'], relationships: ['assigned'] },
+      { roles: ['clinician'], purposes: ['TREAT', 'COC', 'CAREMGT', 'PATSFTY', 'ETREAT'], relationships: ['care-team', 'assigned'] },
+      // Without a relationship only under break-glass: the break-glass row above opened a
+      // grant for exactly these cells' patients (same patient id per role and purpose).
+      { roles: ['clinician'], purposes: ['ETREAT', 'BTG'], relationships: ['none'] },
+      { roles: ['workflow'], purposes: ['HOPERAT', 'PATADMIN', 'TREAT', 'COVAUTH', 'HPAYMT'] },
+    ],
+  },
 };
 
 /** Routes any authenticated principal may call on its own behalf (no PHI); `session` ones need a person's session. */

@@ -5,6 +5,7 @@
  * the patient concerned. Unknown, expired, revoked and malformed credentials all get the same
  * 401; every refusal is audited before the answer leaves.
  */
+import { TLSSocket } from 'node:tls';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
 import { UNAUTHENTICATED } from '../auth/authenticator.js';
@@ -14,6 +15,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { auditEntryOf } from '../audit/audit-entry-of.js';
 import { WardError } from '../shared/ward-error.js';
 import { auditContextOf } from './http-context.js';
+import { certificateSha256 } from './tls-server-options.js';
 import { PURPOSE_HEADER } from './route-access.js';
 import type { RouteAccess } from './route-access.js';
 
@@ -27,6 +29,18 @@ export function tokenOf(req: FastifyRequest): string | undefined {
   const cookie = req.headers.cookie;
   if (typeof cookie === 'string') return SESSION_COOKIE.exec(cookie)?.[1];
   return undefined;
+}
+
+/**
+ * The client certificate of the connection, as its SHA-256, when the TLS layer verified it
+ * against the configured client CA (`socket.authorized`); a certificate that failed
+ * verification (possible with `clientCertificates: optional`) counts as none.
+ */
+export function verifiedClientCertificateOf(req: FastifyRequest): string | undefined {
+  const socket = req.raw.socket;
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+  const peer = socket.getPeerX509Certificate();
+  return peer === undefined ? undefined : certificateSha256(peer);
 }
 
 /** A state-changing request whose Origin (or Sec-Fetch-Site) says another site sent it. */
@@ -72,7 +86,8 @@ export function accessHook(deps: { authenticator: Authenticator; access: AccessC
       await deps.audit.append(auditEntryOf(UNAUTHENTICATED, 'auth.authenticate', 'denied', { reason: 'auth.cross_origin', details: { method: 'session' } }, auditContextOf(req)));
       throw new WardError('auth.cross_origin', 'a request carrying the session cookie must come from this origin', { status: 403 });
     }
-    const authn = await deps.authenticator.authenticate(token, auditContextOf(req));
+    const clientCertificateSha256 = verifiedClientCertificateOf(req);
+    const authn = await deps.authenticator.authenticate(token, auditContextOf(req), clientCertificateSha256 !== undefined ? { clientCertificateSha256 } : {});
     if (!authn.ok) throw new WardError('auth.unauthenticated', 'sign in or present a valid credential', { status: 401 });
     const principal = authn.principal;
     req.principal = principal;

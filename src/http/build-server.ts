@@ -3,6 +3,7 @@
  * the routes. It receives every collaborator ready-made from the composition root.
  */
 import Fastify from 'fastify';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { WardSchema } from '../storage/schema.js';
@@ -22,7 +23,10 @@ import { authRoutes } from './routes/auth-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { breakGlassRoutes } from './routes/break-glass-routes.js';
 import { accessRoutes } from './routes/access-routes.js';
+import { recordsRoutes } from './routes/records-routes.js';
+import type { RecordsService } from '../records/records-service.js';
 import { accessHook } from './authenticate.js';
+import { hstsOnSend, setHsts } from './hsts.js';
 import './http-context.js';
 import type { RouteAccess } from './route-access.js';
 
@@ -49,10 +53,14 @@ export interface ServerDeps {
   authenticator: Authenticator;
   access: AccessControl;
   breakGlass: BreakGlassService;
+  /** Patient records, read through the data view each permit names. */
+  records: RecordsService;
   /** Reverse proxies whose `X-Forwarded-For` is believed (IPs or CIDRs); none by default. */
   trustedProxies?: readonly string[];
   /** True while the server should receive traffic (database reachable, not shutting down). */
   ready: () => Promise<boolean>;
+  /** Serve HTTPS with these options (`tls-server-options.ts`); absent: plain HTTP. */
+  https?: HttpsServerOptions;
 }
 
 /**
@@ -101,7 +109,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Errors Fastify raises before routing (a malformed URL such as `/%ZZ?patient=...`): its
     // default answer echoes the raw URL, which may hold identifiers. No route hooks run for
     // these, so the headers and the access log line are written here.
-    frameworkErrors: answerFrameworkError,
+    frameworkErrors: deps.https === undefined ? answerFrameworkError : (error, req, reply) => {
+      setHsts(reply);
+      answerFrameworkError(error, req, reply);
+    },
+    https: deps.https ?? null,
   });
 
   // One PHI-free access log line per response: method, route pattern (never the raw URL,
@@ -115,6 +127,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     setSecurityHeaders(reply, req.id);
     done(null, payload);
   });
+  if (deps.https !== undefined) app.addHook('onSend', hstsOnSend);
 
   app.setErrorHandler((error, req, reply) => {
     const doc = problemFromError(error, req.id);
@@ -149,5 +162,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes, { db: deps.db, audit: deps.audit });
   await app.register(breakGlassRoutes, { breakGlass: deps.breakGlass, audit: deps.audit });
   await app.register(accessRoutes, { access: deps.access, audit: deps.audit });
+  await app.register(recordsRoutes, { records: deps.records });
   return app;
 }

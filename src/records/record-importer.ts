@@ -6,8 +6,6 @@
  */
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AuditEntryInput } from '../audit/audit-entry.js';
-import type { Kysely } from 'kysely';
-import type { WardSchema } from '../storage/schema.js';
 import type { ImportItem } from './import/import-item.js';
 import type { RecordStore, ResourceToStore } from './record-store.js';
 import { patientOf } from './patient-compartment.js';
@@ -47,7 +45,6 @@ export class RecordImporter {
   constructor(
     private readonly store: RecordStore,
     private readonly audit: AuditLog,
-    private readonly db: Kysely<WardSchema>,
   ) {}
 
   async import(items: AsyncIterable<ImportItem>, options: ImportOptions): Promise<ImportReport> {
@@ -60,19 +57,17 @@ export class RecordImporter {
     };
     const batchSize = options.batchSize ?? 500;
 
-    const classify = async (batch: Array<{ location: string; item: ResourceToStore }>, storeBatch: (items: ResourceToStore[]) => Promise<void>): Promise<void> => {
+    /** Store one batch; report the resources refused because their patient was erased. */
+    const flush = async (batch: Array<{ location: string; item: ResourceToStore }>, storeBatch: (items: ResourceToStore[]) => Promise<ResourceToStore[]>): Promise<void> => {
       if (batch.length === 0) return;
-      const erased = await this.store.erasedAmong(this.db, [...new Set(batch.flatMap((b) => (b.item.patientId === undefined ? [] : [b.item.patientId])))]);
-      const keep: ResourceToStore[] = [];
+      const refused = new Set(await storeBatch(batch.map((b) => b.item)));
       for (const b of batch) {
-        if (b.item.patientId !== undefined && erased.has(b.item.patientId)) problem({ location: b.location, code: 'records.patient_erased', problems: ['the patient was erased; their records are not accepted again'] });
-        else keep.push(b.item);
+        if (refused.has(b.item)) problem({ location: b.location, code: 'records.patient_erased', problems: ['the patient was erased; their records are not accepted again'] });
+        else if (b.item.patientId !== undefined) patients.add(b.item.patientId);
       }
-      await storeBatch(keep);
-      for (const k of keep) if (k.patientId !== undefined) patients.add(k.patientId);
     };
 
-    const run = async (storeBatch: (items: ResourceToStore[]) => Promise<void>): Promise<void> => {
+    const run = async (storeBatch: (items: ResourceToStore[]) => Promise<ResourceToStore[]>): Promise<void> => {
       let batch: Array<{ location: string; item: ResourceToStore }> = [];
       for await (const item of items) {
         if (item.kind === 'invalid') {
@@ -91,29 +86,31 @@ export class RecordImporter {
         }
         batch.push({ location: item.location, item: prepared });
         if (batch.length >= batchSize) {
-          await classify(batch, storeBatch);
+          await flush(batch, storeBatch);
           batch = [];
         }
       }
-      await classify(batch, storeBatch);
+      await flush(batch, storeBatch);
     };
 
     if (!options.atomic) {
       await run(async (batch) => {
-        if (batch.length === 0) return;
-        await this.audit.transact(async (trx, record) => {
-          await this.store.put(trx, batch);
-          record({ who: options.who, action: 'record.import', outcome: 'success', details: { resources: batch.length, atomic: false } });
+        const { refused } = await this.audit.transact(async (trx, record) => {
+          const result = await this.store.put(trx, batch);
+          const stored = batch.length - result.refused.length;
+          record({ who: options.who, action: 'record.import', outcome: 'success', details: { resources: stored, refused: result.refused.length, atomic: false } });
+          return result;
         });
-        report.stored += batch.length;
+        report.stored += batch.length - refused.length;
+        return refused;
       });
     } else {
       try {
         await this.audit.transact(async (trx, record) => {
           await run(async (batch) => {
-            if (batch.length === 0) return;
-            await this.store.put(trx, batch);
-            report.stored += batch.length;
+            const { refused } = await this.store.put(trx, batch);
+            report.stored += batch.length - refused.length;
+            return refused;
           });
           // All or nothing: any bad resource rolls back everything stored above.
           if (report.invalid > 0) throw new AtomicAbort();

@@ -8,8 +8,8 @@ import type { Kysely } from 'kysely';
 import type { WardSchema } from '../storage/schema.js';
 import type { DataKey, DataKeyRing } from '../storage/data-key-ring.js';
 import { patientKeySubject } from '../storage/data-key-ring.js';
-import { openField, sealField } from '../storage/envelope-cipher.js';
-import type { CipherBinding } from '../storage/envelope-cipher.js';
+import { aesGcmSealer } from '../storage/envelope-cipher.js';
+import type { CipherBinding, FieldSealer } from '../storage/envelope-cipher.js';
 import type { Clock } from '../shared/clock.js';
 import { WardError } from '../shared/ward-error.js';
 import type { FhirResource } from './fhir-resource.js';
@@ -48,30 +48,28 @@ export class RecordStore {
     private readonly keys: DataKeyRing,
     private readonly index: BlindIndex,
     private readonly clock: Clock,
+    private readonly sealer: FieldSealer = aesGcmSealer,
   ) {}
 
   /**
    * Encrypt and upsert resources in `trx` (the caller's audited transaction). Resources of an
-   * erased patient are refused: an erasure is not undone by the next feed.
+   * erased patient are refused (returned, not stored): an erasure is not undone by the next feed.
    */
-  async put(trx: Db, items: readonly ResourceToStore[]): Promise<void> {
+  async put(trx: Db, items: readonly ResourceToStore[]): Promise<{ refused: ResourceToStore[] }> {
     const now = this.clock.now().toISOString();
     const keys = new Map<string, DataKey>();
     const erased = await this.erasedAmong(trx, [...new Set(items.flatMap((i) => (i.patientId === undefined ? [] : [i.patientId])))]);
-    for (const item of items) {
-      if (item.patientId !== undefined && erased.has(item.patientId)) {
-        throw new WardError('records.patient_erased', 'the patient was erased; their records are not accepted again', { status: 410 });
-      }
-    }
+    const refused = items.filter((i) => i.patientId !== undefined && erased.has(i.patientId));
+    const accepted = refused.length === 0 ? items : items.filter((i) => !(i.patientId !== undefined && erased.has(i.patientId)));
     const rows = [];
-    for (const { resource, patientId, activityYear } of items) {
+    for (const { resource, patientId, activityYear } of accepted) {
       const subject = patientId === undefined ? DIRECTORY_SUBJECT : patientKeySubject(patientId);
       let key = keys.get(subject);
       if (key === undefined) {
         key = await this.keys.keyFor(trx, subject);
         keys.set(subject, key);
       }
-      const body = sealField(key.key, Buffer.from(JSON.stringify(resource), 'utf8'), cipherBindingOf(resource.resourceType, resource.id, subject, key.version));
+      const body = this.sealer.seal(key.key, Buffer.from(JSON.stringify(resource), 'utf8'), cipherBindingOf(resource.resourceType, resource.id, subject, key.version));
       rows.push({
         resource_type: resource.resourceType,
         resource_id: resource.id,
@@ -98,9 +96,10 @@ export class RecordStore {
         })))
         .execute();
     }
-    for (const { resource } of items) {
+    for (const { resource } of accepted) {
       if (resource.resourceType === 'Patient') await this.reindexPatient(trx, resource);
     }
+    return { refused };
   }
 
   /** Replace a patient's blind-index rows with those of this version of the Patient resource. */
@@ -147,6 +146,7 @@ export class RecordStore {
         if (p.toYear !== undefined) conditions.push(eb('activity_year', '<=', p.toYear));
         return eb.and(conditions);
       })))
+      .orderBy('resource_type').orderBy('resource_id')
       .execute();
     const own = await this.decryptRows(rows);
     const sharedTypes = new Set(plan.map((p) => p.type));
@@ -161,7 +161,7 @@ export class RecordStore {
     for (const [type, ids] of wanted) {
       const list = [...ids].slice(0, 1000);
       const sharedRows = await this.db.selectFrom('fhir_resource').select(['resource_type', 'resource_id', 'key_subject', 'key_version', 'body'])
-        .where('resource_type', '=', type).where('resource_id', 'in', list).where('patient_id', 'is', null).execute();
+        .where('resource_type', '=', type).where('resource_id', 'in', list).where('patient_id', 'is', null).orderBy('resource_id').execute();
       shared.push(...(await this.decryptRows(sharedRows)));
     }
     return [...own, ...shared];
@@ -219,7 +219,7 @@ export class RecordStore {
         keys.set(cacheKey, key);
       }
       if (key === undefined) throw new WardError('records.key_destroyed', 'a record\'s data key no longer exists (the patient was erased)', { status: 410 });
-      const plain = openField(key.key, Buffer.from(row.body), cipherBindingOf(row.resource_type, row.resource_id, row.key_subject, row.key_version));
+      const plain = this.sealer.open(key.key, Buffer.from(row.body), cipherBindingOf(row.resource_type, row.resource_id, row.key_subject, row.key_version));
       out.push(JSON.parse(plain.toString('utf8')) as FhirResource);
     }
     return out;

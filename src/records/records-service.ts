@@ -21,6 +21,7 @@ import type { FhirResource } from './fhir-resource.js';
 import { FHIR_ID_PATTERN } from './fhir-resource.js';
 import type { RecordStore } from './record-store.js';
 import type { ViewCatalog } from './views/view-catalog.js';
+import type { DataView } from './views/data-view.js';
 import { applyView, viewPlan } from './views/apply-view.js';
 import { identifierTerm, nameBirthDateTerm } from './patient-search-terms.js';
 
@@ -83,7 +84,7 @@ export class RecordsService {
       resource: { type: 'Patient', id: patientId },
       view: view.name,
       disclosed: shown.disclosed,
-      details: { resources: shown.resources.length },
+      details: { resources: shown.resources.length, views: this.views().version },
     }, rc.context));
     return { view: view.name, resources: shown.resources, disclosed: shown.disclosed };
   }
@@ -219,11 +220,15 @@ export class RecordsService {
     return rows.map((r) => ({ id: r.id, patientId: r.patient_id, reason: r.reason, placedAt: r.placed_at, placedBy: r.placed_by, ...(r.released_at !== null ? { releasedAt: r.released_at } : {}) }));
   }
 
-  private viewOf(permit: Permit): ReturnType<ViewCatalog['get']> & object {
+  private viewOf(permit: Permit): DataView {
     const name = permit.obligations.view;
     // Fail closed: a permit that names no view discloses no record data.
     if (name === undefined) throw new WardError('records.view_required', 'the policy permits this request but names no data view, so no record data can be disclosed', { status: 403 });
+    // De-identified record reads are not offered: a permit that demands de-identification
+    // gets nothing rather than identifiable data.
+    if (permit.obligations.deidentify) throw new WardError('records.deidentify_unsupported', 'the permit requires de-identified output, which record reads do not provide', { status: 403 });
     const view = this.views().get(name);
+    // parseViews requires every view a policy can name, so a miss is a wiring fault: fail closed.
     if (view === undefined) throw new WardError('records.view_unknown', `the policy names the data view "${name}", which the views file does not define`, { status: 500 });
     return view;
   }

@@ -72,16 +72,16 @@ export class DataKeyRing {
    * The active KEK version of the configured provider, recording it on first use (a provider
    * without any key gets its first one).
    */
-  async activeKekVersion(): Promise<number> {
+  async activeKekVersion(db: Db = this.db): Promise<number> {
     if (this.active !== undefined) return this.active;
-    const row = await this.db.selectFrom('kek_version').select('version').where('provider', '=', this.provider.name).where('state', '=', 'active').executeTakeFirst();
+    const row = await db.selectFrom('kek_version').select('version').where('provider', '=', this.provider.name).where('state', '=', 'active').executeTakeFirst();
     if (row !== undefined) {
       this.active = row.version;
       return row.version;
     }
     const versions = await this.provider.versions();
     const version = versions.at(-1) ?? (await this.provider.createVersion());
-    await this.db
+    await db
       .insertInto('kek_version')
       .values({ provider: this.provider.name, version, created_at: this.clock.now().toISOString(), state: 'active' })
       .onConflict((oc) => oc.columns(['provider', 'version']).doUpdateSet({ state: 'active' }))
@@ -97,7 +97,8 @@ export class DataKeyRing {
     if (subject.length > MAX_SUBJECT) throw new WardError('storage.invalid_subject', 'data key subject too long');
     const key = randomBytes(32);
     const version = 1;
-    const kekVersion = await this.activeKekVersion();
+    // In the caller's transaction: on SQLite another statement outside it would wait forever.
+    const kekVersion = await this.activeKekVersion(trx);
     const wrapped = await this.provider.wrap(kekVersion, key, wrapContextOf(subject, version));
     const inserted = await trx
       .insertInto('data_key')

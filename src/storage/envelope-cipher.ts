@@ -54,3 +54,11 @@ export function openField(key: Buffer, sealed: Buffer, binding: CipherBinding): 
 function decryptFailed(cause?: unknown): WardError {
   return new WardError('storage.decrypt_failed', 'an encrypted value could not be decrypted (wrong key or not where it was written)', cause === undefined ? {} : { cause });
 }
+
+/** How record fields are sealed; production always uses AES-256-GCM (the benchmark compares). */
+export interface FieldSealer {
+  seal(key: Buffer, plaintext: Buffer, binding: CipherBinding): Buffer;
+  open(key: Buffer, sealed: Buffer, binding: CipherBinding): Buffer;
+}
+
+export const aesGcmSealer: FieldSealer = { seal: sealField, open: openField };

@@ -4,6 +4,10 @@
  * captured so tests can prove that no PHI or credential reaches them.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ServerOptions } from 'node:https';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { JWTVerifyGetKey } from 'jose';
@@ -19,14 +23,16 @@ import type { OidcConfig } from '../../config/oidc-config.js';
 import { parsePolicy } from '../../policy/parse-policy.js';
 import { DATA_VIEW_NAMES } from '../../policy/data-views.js';
 import { roles } from '../../auth/roles.js';
-import { buildAccessServices, readPolicyFile, DEFAULT_POLICY_FILE } from '../../main.js';
-import type { WardRuntime } from '../../main.js';
+import { buildAccessServices, readPolicyFile, readViewsFile, DEFAULT_POLICY_FILE, DEFAULT_VIEWS_FILE } from '../../main.js';
+import type { AccessServices } from '../../main.js';
+import { createLocalKeyFile } from '../../storage/local-key-file.js';
+import { LocalKeyProvider } from '../../storage/keys/local-key-provider.js';
+import { buildRecords } from '../../records/build-records.js';
+import type { RecordsServices } from '../../records/build-records.js';
 import { buildServer } from '../build-server.js';
 import { createLogger } from '../create-logger.js';
 
-type AccessServices = Omit<WardRuntime, 'database' | 'audit' | 'paths' | 'clock' | 'policyDigest'>;
-
-export interface HttpWorld extends AuditWorld, AccessServices {
+export interface HttpWorld extends AuditWorld, AccessServices, RecordsServices {
   app: FastifyInstance;
   logs: string[];
   /**
@@ -50,6 +56,8 @@ export interface HttpWorldOptions {
   policyText?: string;
   oidc?: { config: OidcConfig; keys?: JWTVerifyGetKey };
   trustedProxies?: string[];
+  /** Serve HTTPS with these options (then `app.listen` for real TLS connections). */
+  https?: ServerOptions;
 }
 
 export async function createHttpWorld(dialect: TestDialect, options: HttpWorldOptions = {}): Promise<HttpWorld> {
@@ -72,12 +80,19 @@ export async function createHttpWorld(dialect: TestDialect, options: HttpWorldOp
   });
   const services = build(w.log);
   const serverAudit = options.auditLog?.(w);
+  // Records over a real local key file in a temporary folder and the shipped default views.
+  const keyDir = mkdtempSync(join(tmpdir(), 'ward-http-keys-'));
+  createLocalKeyFile(join(keyDir, 'local-kek.json'), w.clock.now());
+  const provider = await LocalKeyProvider.open({ file: join(keyDir, 'local-kek.json') });
+  const { views } = readViewsFile(DEFAULT_VIEWS_FILE);
+  const records = buildRecords({ db: w.t.db, audit: serverAudit ?? w.log, clock: w.clock, provider, views: () => views, settings: { retentionYears: 0 } });
   const served = serverAudit === undefined ? services : build(serverAudit);
   const app = await buildServer({
     logger, db: w.t.db, audit: serverAudit ?? w.log,
     accounts: served.accounts, sessions: served.sessions, mfa: served.mfa, authenticator: served.authenticator,
-    access: served.access, breakGlass: served.breakGlass,
+    access: served.access, breakGlass: served.breakGlass, records: records.records,
     ...(options.trustedProxies !== undefined ? { trustedProxies: options.trustedProxies } : {}),
+    ...(options.https !== undefined ? { https: options.https } : {}),
     ready: () => Promise.resolve(true),
   });
 
@@ -90,6 +105,7 @@ export async function createHttpWorld(dialect: TestDialect, options: HttpWorldOp
   return {
     ...w,
     ...services,
+    ...records,
     app, logs, login,
     async userWithToken(username, accountRoles) {
       const { account, oneTimePassword } = await services.accounts.create({ username, roles: accountRoles }, SYSTEM_ACTOR);
@@ -105,7 +121,9 @@ export async function createHttpWorld(dialect: TestDialect, options: HttpWorldOp
     },
     async dispose() {
       await app.close();
+      await provider.close();
       await w.dispose();
+      rmSync(keyDir, { recursive: true, force: true });
     },
   };
 }

@@ -6,6 +6,12 @@
  *
  * KEKs are versioned (1, 2, ...): rotation makes a new version and rewraps data keys under
  * it; older versions stay available to unwrap until every data key has been rewrapped.
+ *
+ * Errors (WardError codes, stable): `keys.kek_missing` (no such version), `keys.invalid_data_key`
+ * (not 32 bytes), `keys.unwrap_failed`, `keys.provider_closed`, and the provider's own
+ * (`storage.secret_*` for the local file, `keys.hsm_unavailable` / `keys.kek_unsafe` for
+ * PKCS#11). Messages never carry key material, PINs or the context (it names patients).
+ * Every provider passes `key-provider.conformance.ts`.
  */
 export interface KeyProvider {
   /** `local` or `pkcs11`: recorded with every wrapped data key. */
