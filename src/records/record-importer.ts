@@ -6,6 +6,7 @@
  */
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AuditEntryInput } from '../audit/audit-entry.js';
+import { auditEntryOf } from '../audit/audit-entry-of.js';
 import type { ImportItem } from './import/import-item.js';
 import type { RecordStore, ResourceToStore } from './record-store.js';
 import { patientOf } from './patient-compartment.js';
@@ -98,7 +99,7 @@ export class RecordImporter {
         const { refused } = await this.audit.transact(async (trx, record) => {
           const result = await this.store.put(trx, batch);
           const stored = batch.length - result.refused.length;
-          record({ who: options.who, action: 'record.import', outcome: 'success', details: { resources: stored, refused: result.refused.length, atomic: false } });
+          record(auditEntryOf(options.who, 'record.import', 'success', { details: { resources: stored, refused: result.refused.length, atomic: false } }));
           return result;
         });
         report.stored += batch.length - refused.length;
@@ -114,14 +115,14 @@ export class RecordImporter {
           });
           // All or nothing: any bad resource rolls back everything stored above.
           if (report.invalid > 0) throw new AtomicAbort();
-          record({ who: options.who, action: 'record.import', outcome: 'success', details: { resources: report.stored, atomic: true } });
+          record(auditEntryOf(options.who, 'record.import', 'success', { details: { resources: report.stored, atomic: true } }));
         });
       } catch (e) {
         if (!(e instanceof AtomicAbort)) throw e;
         report.stored = 0;
         report.committed = false;
         patients.clear();
-        await this.audit.append({ who: options.who, action: 'record.import', outcome: 'error', reason: 'records.import_rolled_back', details: { invalid: report.invalid, atomic: true } });
+        await this.audit.append(auditEntryOf(options.who, 'record.import', 'error', { reason: 'records.import_rolled_back', details: { invalid: report.invalid, atomic: true } }));
       }
     }
     report.patients = patients.size;

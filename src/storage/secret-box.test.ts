@@ -43,3 +43,16 @@ describe('SecretBox', () => {
     expect(box.keyedHash('login-throttle', 'ana')).not.toBe(new SecretBox(keys()).keyedHash('login-throttle', 'ana'));
   });
 });
+
+describe('keyed hashes across key rotation', () => {
+  it('stay the same when a newer key becomes active (lockout counters must not reset)', () => {
+    const first = randomBytes(32);
+    const before = new SecretBox({ activeId: 'kek-1', keys: new Map([['kek-1', first]]) });
+    const after = new SecretBox({ activeId: 'kek-2', keys: new Map([['kek-1', first], ['kek-2', randomBytes(32)]]) });
+    expect(after.keyedHash('login-throttle', 'alice')).toBe(before.keyedHash('login-throttle', 'alice'));
+    // Sealing moves to the active key; values sealed before still open.
+    const sealed = before.seal('totp-seed', 'totp_credential/secret_box/acct_1');
+    expect(after.open(sealed, 'totp_credential/secret_box/acct_1')).toBe('totp-seed');
+    expect(after.seal('x', 'a/b/c').split('.')[1]).toBe('kek-2');
+  });
+});

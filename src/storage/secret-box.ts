@@ -28,7 +28,9 @@ export class SecretBox {
    * and later blind indexes for exact-match search.
    */
   keyedHash(purpose: string, value: string): string {
-    const kek = this.keys.keys.get(this.keys.activeId);
+    // Derived from the file's first (oldest) key, not the active one: a keyed hash must stay
+    // the same across `ward keys rotate`, or lockout counters would silently start over.
+    const kek = this.keys.keys.values().next().value;
     if (kek === undefined) throw new WardError('storage.key_missing', 'the active key-encryption key is missing');
     let key = this.hashKeys.get(purpose);
     if (key === undefined) {

@@ -24,7 +24,7 @@ export const MAX_PATH_STEPS = 6;
 
 /** The path quoted for a message, when it has the shape of one; other text is not echoed. */
 export function quotePath(path: string): string {
-  return path.length <= MAX_PATH_LENGTH && /^[A-Za-z0-9_.[\]$-]+$/.test(path) ? `"${path}"` : `a field that is not an element path (${path.length} characters)`;
+  return path.length <= MAX_PATH_LENGTH && /^[A-Za-z0-9_.[\]-]+$/.test(path) ? `"${path}"` : `a field that is not an element path (${path.length} characters)`;
 }
 
 function isPrimitiveCode(code: string): boolean {
@@ -88,7 +88,10 @@ export function resolveFieldPath(type: string, path: string): FieldPathResult {
     if (match.code === undefined) {
       return { ok: false, problem: `${quoted}: ${through} is a choice of types; to go deeper, name one variant (${match.keys.join(', ')})` };
     }
-    if (isPrimitiveCode(match.code)) return { ok: false, problem: `${quoted}: ${through} is a ${match.code}, which has no sub-elements` };
+    if (isPrimitiveCode(match.code)) {
+      const name = match.code.replace(/^http:\/\/hl7\.org\/fhirpath\/System\.(\w)/, (_, c: string) => c.toLowerCase());
+      return { ok: false, problem: `${quoted}: ${through} is a ${name}, which has no sub-elements` };
+    }
     if (match.code === 'Resource') return { ok: false, problem: `${quoted}: ${through} holds whole resources; list ${through} itself or leave it out` };
     const next = tryGetDataType(match.code);
     if (next === undefined) return { ok: false, problem: `${quoted}: the elements of ${through} (${match.code}) are not known` };

@@ -141,7 +141,7 @@ describe('parseViews refuses, every problem on one line', () => {
       codingProblems([
         { type: 'Condition', fields: ['code', 'clinicalStatus', 'onset[x]', 'nmae', 'code.codng', 'onsetPeriod.strat', 'onsetQuantity', 'value[x]'] },
         { type: 'Patient', fields: ['birthDate.year', 'deceased[x].value', 'contained.id', 'name.given.value', 'Name', 'name..given', 'name given', 'id', 'resourceType', 'address.line[0]'] },
-        { type: 'Claim', fields: ['item.detail.subDetail.productOrService.coding.code.value'] },
+        { type: 'Claim', fields: ['item.detail.subDetail.productOrService.coding.code.value', 'id.value'] },
       ]),
     ).toEqual([
       'views[1] (name "coding"): resources[0].fields[3]: "nmae" is not an element of Condition',
@@ -160,6 +160,7 @@ describe('parseViews refuses, every problem on one line', () => {
       'views[1] (name "coding"): resources[1].fields[8]: "resourceType" is always returned; leave it out',
       'views[1] (name "coding"): resources[1].fields[9]: "address.line[0]" is not an element path (element names joined by dots, such as address.state or onset[x])',
       'views[1] (name "coding"): resources[2].fields[0]: "item.detail.subDetail.productOrService.coding.code.value" is more than 6 elements deep; name an element higher up',
+      'views[1] (name "coding"): resources[2].fields[1]: "id.value": id is a string, which has no sub-elements',
     ]);
   });
 
