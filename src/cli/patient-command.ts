@@ -4,7 +4,7 @@
  * crypto-shreds the patient's data (GDPR Art. 17) unless a legal hold or the retention rule
  * applies. Every one of them is audited, refusals included.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliIo } from './cli-io.js';
 import { CliExit } from './cli-io.js';
@@ -12,6 +12,7 @@ import { dataDirOption } from './cli-options.js';
 import { consoleUser } from './console-user.js';
 import { formatTable } from './format-table.js';
 import { withRuntime } from './with-runtime.js';
+import { WardError } from '../shared/ward-error.js';
 
 export function registerPatientCommand(program: Command, io: CliIo): void {
   const patient = program.command('patient').description('patient rights: export, erase, legal holds');
@@ -24,6 +25,9 @@ export function registerPatientCommand(program: Command, io: CliIo): void {
     .addOption(dataDirOption())
     .action(async (id: string, opts: { out: string; data?: string }) => {
       await withRuntime(io, opts, async (rt) => {
+        // Refuse before reading: a refused write must not enter the accounting as a disclosure
+        // (the refusal itself is audited as denied).
+        if (existsSync(opts.out)) throw new WardError('export.file_exists', `${opts.out} already exists; refusing to overwrite (nothing was exported)`, { status: 409 });
         const bundle = await rt.records.exportPatient(id, consoleUser(), { observerId: 'ward' });
         try {
           writeFileSync(opts.out, `${JSON.stringify(bundle, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
@@ -43,8 +47,14 @@ export function registerPatientCommand(program: Command, io: CliIo): void {
     .action(async (id: string, opts: { data?: string }) => {
       await withRuntime(io, opts, async (rt) => {
         const r = await rt.records.erasePatient(id, consoleUser());
-        await rt.afterErase();
         io.out(`erased patient ${id}: data key destroyed, ${r.resources} resource(s) and ${r.indexEntries} index entries deleted\n`);
+        try {
+          await rt.afterErase();
+        } catch (e) {
+          // The erasure stands; say loudly that the database still holds old page images.
+          io.err(`warning: ${e instanceof Error ? e.message : 'purge failed'}\n`);
+          process.exitCode = 4;
+        }
       });
     });
 

@@ -60,9 +60,10 @@ describe('patientOf', () => {
     expect(patientOf({ ...examples[type], [path]: undefined })).toEqual(type === 'Appointment' || type === 'Schedule' ? { kind: 'shared' } : { kind: 'unresolved' });
   });
 
-  it('reads absolute and versioned Patient references', () => {
-    for (const reference of ['https://ehr.example/fhir/Patient/p-2', 'Patient/p-2/_history/3', 'http://x/fhir/Patient/p-2/_history/1']) {
-      expect(patientOf({ resourceType: 'Encounter', id: 'e', subject: { reference } })).toEqual({ kind: 'patient', patientId: 'p-2' });
+  it('reads versioned Patient references; absolute ones (another server\'s patient) stay unresolved', () => {
+    expect(patientOf({ resourceType: 'Encounter', id: 'e', subject: { reference: 'Patient/p-2/_history/3' } })).toEqual({ kind: 'patient', patientId: 'p-2' });
+    for (const reference of ['https://ehr.example/fhir/Patient/p-2', 'http://x/fhir/Patient/p-2/_history/1']) {
+      expect(patientOf({ resourceType: 'Encounter', id: 'e', subject: { reference } })).toEqual({ kind: 'unresolved' });
     }
   });
 
@@ -92,7 +93,8 @@ describe('patientOf', () => {
     const appt = (...actors: unknown[]): FhirResource => ({ resourceType: 'Appointment', id: 'a', participant: actors.map((actor) => ({ actor, status: 'accepted' })) });
     expect(patientOf(appt({ reference: 'Practitioner/d1' }, { reference: 'Location/l1' }))).toEqual({ kind: 'shared' });
     expect(patientOf(appt({ reference: 'Practitioner?identifier=x|1' }, { display: 'Room 5' }, P))).toEqual({ kind: 'patient', patientId: 'p1' });
-    expect(patientOf(appt(P, { reference: 'https://ehr.example/fhir/Patient/p1' }))).toEqual({ kind: 'patient', patientId: 'p1' });
+    expect(patientOf(appt(P, { reference: 'https://ehr.example/fhir/Patient/p1' }))).toEqual({ kind: 'unresolved' });
+    expect(patientOf(appt({ reference: 'https://ehr.example/fhir/Patient/p1' }))).toEqual({ kind: 'unresolved' });
     expect(patientOf(appt(P, { reference: 'Patient/p2' }))).toEqual({ kind: 'unresolved' });
     expect(patientOf(appt(P, { reference: 'Patient?identifier=x|1' }))).toEqual({ kind: 'unresolved' });
     expect(patientOf(appt({ reference: 'Practitioner/d1' }, { reference: '#contained' }))).toEqual({ kind: 'unresolved' });

@@ -52,7 +52,14 @@ export const PATIENT_COMPARTMENT_RULES: Readonly<Record<SupportedResourceType, {
   Questionnaire: 'shared',
 };
 
-const PATIENT_REFERENCE = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+/** A relative literal reference to a Patient held here (`Patient/<id>`, optionally versioned). */
+const PATIENT_REFERENCE = /^Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+/**
+ * An absolute reference to a Patient on some server: `https://other/fhir/Patient/2` is not
+ * necessarily this installation's `Patient/2`, and attaching it there would file one
+ * hospital's data in another person's chart. Refused (unresolved) rather than guessed.
+ */
+const ABSOLUTE_PATIENT = /\/Patient\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
 /** Every value at a dotted path, flattening arrays on the way (`participant.actor`). */
 function valuesAt(root: unknown, path: string): unknown[] {
@@ -88,6 +95,7 @@ function readReference(value: unknown): RefKind {
   }
   const patient = PATIENT_REFERENCE.exec(reference)?.[1];
   if (patient !== undefined) return type === undefined || type === 'Patient' ? { kind: 'patient', patientId: patient } : { kind: 'unresolved' };
+  if (ABSOLUTE_PATIENT.test(reference)) return { kind: 'unresolved' };
   const conditional = CONDITIONAL.exec(reference)?.[1];
   if (conditional !== undefined) return conditional === 'Patient' || type === 'Patient' ? { kind: 'unresolved' } : { kind: 'other' };
   // Contained (`#p1`) and `urn:` references may hide a patient; so may anything unparseable.

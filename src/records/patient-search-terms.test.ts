@@ -23,12 +23,11 @@ const patient: FhirResource = {
 };
 
 describe('patientSearchTerms', () => {
-  it('indexes identifiers with and without their system, value case kept', () => {
+  it('indexes identifiers with and without their system, value case kept; SSNs only with their system', () => {
     expect(patientSearchTerms(patient).identifiers).toEqual([
       'http://hospital.smarthealthit.org|129c6ac7-8D06',
       '|129c6ac7-8D06',
       'http://hl7.org/fhir/sid/us-ssn|999-94-5397',
-      '|999-94-5397',
       '|NO-SYSTEM',
     ]);
     expect(identifierTerm('http://hospital.smarthealthit.org ', '129c6ac7-8D06')).toBe('http://hospital.smarthealthit.org|129c6ac7-8D06');

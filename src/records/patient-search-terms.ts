@@ -65,12 +65,18 @@ function objects(v: unknown): Array<Record<string, unknown>> {
   return Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)) : [];
 }
 
+/** Identifier systems never indexed for value-only search (HL7 US SSN system). */
+const NO_VALUE_ONLY_SYSTEMS: ReadonlySet<string> = new Set(['http://hl7.org/fhir/sid/us-ssn']);
+
 export function patientSearchTerms(patient: FhirResource): PatientSearchTerms {
   const identifiers = new Set<string>();
   for (const id of objects(patient.identifier)) {
     if (typeof id.value !== 'string' || id.value.trim() === '') continue;
-    if (typeof id.system === 'string' && id.system.trim() !== '') identifiers.add(identifierTerm(id.system, id.value));
-    identifiers.add(identifierTerm(undefined, id.value));
+    const system = typeof id.system === 'string' ? id.system.trim() : '';
+    if (system !== '') identifiers.add(identifierTerm(system, id.value));
+    // Value-only search is for record numbers typed at a desk. A Social Security number is
+    // found only with its system named, so a bare 9-digit guess cannot test who is a patient.
+    if (!NO_VALUE_ONLY_SYSTEMS.has(system)) identifiers.add(identifierTerm(undefined, id.value));
   }
 
   const nameBirthDates = new Set<string>();

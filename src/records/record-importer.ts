@@ -8,7 +8,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { AuditEntryInput } from '../audit/audit-entry.js';
 import { auditEntryOf } from '../audit/audit-entry-of.js';
 import type { ImportItem } from './import/import-item.js';
-import type { RecordStore, ResourceToStore } from './record-store.js';
+import type { RecordStore, RefusedResource, ResourceToStore } from './record-store.js';
 import { patientOf } from './patient-compartment.js';
 import { activityYearOf } from './clinical-date.js';
 import type { FhirResource } from './fhir-resource.js';
@@ -42,6 +42,11 @@ export interface ImportOptions {
 
 class AtomicAbort extends Error {}
 
+const REFUSALS: Record<RefusedResource['code'], string> = {
+  'records.patient_erased': 'the patient was erased; their records are not accepted again',
+  'records.compartment_changed': 'a resource with this type and id is held for another patient (or as shared); ids may not move between charts',
+};
+
 export class RecordImporter {
   constructor(
     private readonly store: RecordStore,
@@ -58,17 +63,18 @@ export class RecordImporter {
     };
     const batchSize = options.batchSize ?? 500;
 
-    /** Store one batch; report the resources refused because their patient was erased. */
-    const flush = async (batch: Array<{ location: string; item: ResourceToStore }>, storeBatch: (items: ResourceToStore[]) => Promise<ResourceToStore[]>): Promise<void> => {
+    /** Store one batch; report the resources the store refused (erased patient, another chart). */
+    const flush = async (batch: Array<{ location: string; item: ResourceToStore }>, storeBatch: (items: ResourceToStore[]) => Promise<RefusedResource[]>): Promise<void> => {
       if (batch.length === 0) return;
-      const refused = new Set(await storeBatch(batch.map((b) => b.item)));
+      const refused = new Map((await storeBatch(batch.map((b) => b.item))).map((r) => [r.item, r.code]));
       for (const b of batch) {
-        if (refused.has(b.item)) problem({ location: b.location, code: 'records.patient_erased', problems: ['the patient was erased; their records are not accepted again'] });
+        const code = refused.get(b.item);
+        if (code !== undefined) problem({ location: b.location, code, problems: [REFUSALS[code]] });
         else if (b.item.patientId !== undefined) patients.add(b.item.patientId);
       }
     };
 
-    const run = async (storeBatch: (items: ResourceToStore[]) => Promise<ResourceToStore[]>): Promise<void> => {
+    const run = async (storeBatch: (items: ResourceToStore[]) => Promise<RefusedResource[]>): Promise<void> => {
       let batch: Array<{ location: string; item: ResourceToStore }> = [];
       for await (const item of items) {
         if (item.kind === 'invalid') {

@@ -38,6 +38,12 @@ export interface ReadPlanEntry {
 
 export type PatientState = 'active' | 'erased' | 'unknown';
 
+/** A resource `put` did not store, and why (`records.patient_erased`, `records.compartment_changed`). */
+export interface RefusedResource {
+  item: ResourceToStore;
+  code: 'records.patient_erased' | 'records.compartment_changed';
+}
+
 export function cipherBindingOf(type: string, id: string, subject: string, keyVersion: number): CipherBinding {
   return { table: TABLE, row: `${type}/${id}`, field: FIELD, subject, keyVersion };
 }
@@ -55,12 +61,21 @@ export class RecordStore {
    * Encrypt and upsert resources in `trx` (the caller's audited transaction). Resources of an
    * erased patient are refused (returned, not stored): an erasure is not undone by the next feed.
    */
-  async put(trx: Db, items: readonly ResourceToStore[]): Promise<{ refused: ResourceToStore[] }> {
+  async put(trx: Db, items: readonly ResourceToStore[]): Promise<{ refused: RefusedResource[] }> {
     const now = this.clock.now().toISOString();
     const keys = new Map<string, DataKey>();
     const erased = await this.erasedAmong(trx, [...new Set(items.flatMap((i) => (i.patientId === undefined ? [] : [i.patientId])))]);
-    const refused = items.filter((i) => i.patientId !== undefined && erased.has(i.patientId));
-    const accepted = refused.length === 0 ? items : items.filter((i) => !(i.patientId !== undefined && erased.has(i.patientId)));
+    const owners = await this.currentOwners(trx, items);
+    const refused: RefusedResource[] = [];
+    const accepted: ResourceToStore[] = [];
+    for (const item of items) {
+      const owner = owners.get(`${item.resource.resourceType}/${item.resource.id}`);
+      if (item.patientId !== undefined && erased.has(item.patientId)) refused.push({ item, code: 'records.patient_erased' });
+      // A resource may not move to another patient's chart (or out of one) by re-import: two
+      // sources reusing an id would otherwise silently swap data between patients.
+      else if (owner !== undefined && owner !== (item.patientId ?? null)) refused.push({ item, code: 'records.compartment_changed' });
+      else accepted.push(item);
+    }
     const rows = [];
     for (const { resource, patientId, activityYear } of accepted) {
       const subject = patientId === undefined ? DIRECTORY_SUBJECT : patientKeySubject(patientId);
@@ -81,11 +96,15 @@ export class RecordStore {
         imported_at: now,
       });
     }
+    // One row per resource, the last one winning: a batch may carry a resource twice (a
+    // practitioner in several bundles), and PostgreSQL refuses an upsert that affects a row
+    // twice ("ON CONFLICT DO UPDATE command cannot affect row a second time").
+    const unique = [...new Map(rows.map((r) => [`${r.resource_type}/${r.resource_id}`, r])).values()];
     // Upsert in chunks (SQLite allows at most 32,766 bound parameters per statement).
-    for (let i = 0; i < rows.length; i += 500) {
+    for (let i = 0; i < unique.length; i += 500) {
       await trx
         .insertInto('fhir_resource')
-        .values(rows.slice(i, i + 500))
+        .values(unique.slice(i, i + 500))
         .onConflict((oc) => oc.columns(['resource_type', 'resource_id']).doUpdateSet((eb) => ({
           patient_id: eb.ref('excluded.patient_id'),
           key_subject: eb.ref('excluded.key_subject'),
@@ -100,6 +119,24 @@ export class RecordStore {
       if (resource.resourceType === 'Patient') await this.reindexPatient(trx, resource);
     }
     return { refused };
+  }
+
+  /** The patient (or null for shared) each already-stored resource of `items` belongs to. */
+  private async currentOwners(trx: Db, items: readonly ResourceToStore[]): Promise<Map<string, string | null>> {
+    const owners = new Map<string, string | null>();
+    const byType = new Map<string, string[]>();
+    for (const { resource } of items) {
+      let ids = byType.get(resource.resourceType);
+      if (ids === undefined) byType.set(resource.resourceType, (ids = []));
+      ids.push(resource.id);
+    }
+    for (const [type, ids] of byType) {
+      for (let i = 0; i < ids.length; i += 500) {
+        const rows = await trx.selectFrom('fhir_resource').select(['resource_id', 'patient_id']).where('resource_type', '=', type).where('resource_id', 'in', ids.slice(i, i + 500)).execute();
+        for (const r of rows) owners.set(`${type}/${r.resource_id}`, r.patient_id);
+      }
+    }
+    return owners;
   }
 
   /** Replace a patient's blind-index rows with those of this version of the Patient resource. */
@@ -122,18 +159,15 @@ export class RecordStore {
     return rows.map((r) => r.patient_id).filter((id) => !erased.has(id));
   }
 
-  async state(patientId: string): Promise<PatientState> {
-    const erased = await this.db.selectFrom('patient_state').select('patient_id').where('patient_id', '=', patientId).executeTakeFirst();
+  async state(patientId: string, db: Db = this.db): Promise<PatientState> {
+    const erased = await db.selectFrom('patient_state').select('patient_id').where('patient_id', '=', patientId).executeTakeFirst();
     if (erased !== undefined) return 'erased';
-    const row = await this.db.selectFrom('fhir_resource').select('resource_id').where('resource_type', '=', 'Patient').where('resource_id', '=', patientId).executeTakeFirst();
+    const row = await db.selectFrom('fhir_resource').select('resource_id').where('resource_type', '=', 'Patient').where('resource_id', '=', patientId).executeTakeFirst();
     return row === undefined ? 'unknown' : 'active';
   }
 
-  /**
-   * Decrypt the patient's resources of the planned types and years, plus the shared resources
-   * (practitioners, locations...) of planned types that those resources reference literally.
-   */
-  async readForPlan(patientId: string, plan: readonly ReadPlanEntry[]): Promise<FhirResource[]> {
+  /** Decrypt the patient's own resources of the planned types and years. */
+  async readOwn(patientId: string, plan: readonly ReadPlanEntry[]): Promise<FhirResource[]> {
     if (plan.length === 0) return [];
     const rows = await this.db
       .selectFrom('fhir_resource')
@@ -148,38 +182,38 @@ export class RecordStore {
       })))
       .orderBy('resource_type').orderBy('resource_id')
       .execute();
-    const own = await this.decryptRows(rows);
-    const sharedTypes = new Set(plan.map((p) => p.type));
-    const wanted = new Map<string, Set<string>>();
-    for (const r of own) collectReferences(r, (type, id) => {
-      if (!sharedTypes.has(type) || type === 'Patient') return;
-      let ids = wanted.get(type);
-      if (ids === undefined) wanted.set(type, (ids = new Set()));
-      ids.add(id);
-    });
-    const shared: FhirResource[] = [];
+    return this.decryptRows(rows, patientKeySubject(patientId));
+  }
+
+  /** Decrypt shared resources (practitioners, locations...) by type and id; at most 1,000 per type. */
+  async readShared(wanted: ReadonlyMap<string, ReadonlySet<string>>): Promise<FhirResource[]> {
+    const out: FhirResource[] = [];
     for (const [type, ids] of wanted) {
       const list = [...ids].slice(0, 1000);
-      const sharedRows = await this.db.selectFrom('fhir_resource').select(['resource_type', 'resource_id', 'key_subject', 'key_version', 'body'])
+      if (list.length === 0) continue;
+      const rows = await this.db.selectFrom('fhir_resource').select(['resource_type', 'resource_id', 'key_subject', 'key_version', 'body'])
         .where('resource_type', '=', type).where('resource_id', 'in', list).where('patient_id', 'is', null).orderBy('resource_id').execute();
-      shared.push(...(await this.decryptRows(sharedRows)));
+      out.push(...(await this.decryptRows(rows, DIRECTORY_SUBJECT)));
     }
-    return [...own, ...shared];
+    return out;
   }
 
   /** Everything held about a patient (for `ward patient export`), decrypted. */
   async readAll(patientId: string): Promise<FhirResource[]> {
     const rows = await this.db.selectFrom('fhir_resource').select(['resource_type', 'resource_id', 'key_subject', 'key_version', 'body'])
       .where('patient_id', '=', patientId).orderBy('resource_type').orderBy('resource_id').execute();
-    return this.decryptRows(rows);
+    return this.decryptRows(rows, patientKeySubject(patientId));
   }
 
   /** How many resources a patient has, and the latest year of clinical activity among them. */
-  async summary(patientId: string): Promise<{ resources: number; latestYear: number | undefined }> {
-    const row = await this.db.selectFrom('fhir_resource')
-      .select((eb) => [eb.fn.countAll<number | string | bigint>().as('n'), eb.fn.max('activity_year').as('latest')])
+  async summary(patientId: string, db: Db = this.db): Promise<{ resources: number; latestYear: number | undefined }> {
+    const row = await db.selectFrom('fhir_resource')
+      .select((eb) => [eb.fn.countAll<number | string | bigint>().as('n'), eb.fn.max('activity_year').as('latest'), eb.fn.max('imported_at').as('imported')])
       .where('patient_id', '=', patientId).executeTakeFirstOrThrow();
-    return { resources: Number(row.n), latestYear: row.latest === null ? undefined : Number(row.latest) };
+    // Without any dated resource, the year of the latest import stands in (retention must not
+    // fail open because the data carries no dates).
+    const latest = row.latest !== null ? Number(row.latest) : row.imported !== null ? new Date(String(row.imported)).getUTCFullYear() : undefined;
+    return { resources: Number(row.n), latestYear: latest };
   }
 
   /**
@@ -208,10 +242,16 @@ export class RecordStore {
     return erased;
   }
 
-  private async decryptRows(rows: ReadonlyArray<{ resource_type: string; resource_id: string; key_subject: string; key_version: number; body: Buffer }>): Promise<FhirResource[]> {
+  /**
+   * Decrypt rows that must all be under `subject`'s key. The clear `patient_id` column is not
+   * in the associated data, so a row whose key subject is not the patient's it was read for
+   * (an edited `patient_id`) is refused rather than shown in the wrong chart.
+   */
+  private async decryptRows(rows: ReadonlyArray<{ resource_type: string; resource_id: string; key_subject: string; key_version: number; body: Buffer }>, subject: string): Promise<FhirResource[]> {
     const keys = new Map<string, DataKey | undefined>();
     const out: FhirResource[] = [];
     for (const row of rows) {
+      if (row.key_subject !== subject) throw new WardError('storage.decrypt_failed', 'a record is not stored under the key of the chart it was read for', { status: 500 });
       const cacheKey = `${row.key_subject}\u0000${row.key_version}`;
       let key = keys.get(cacheKey);
       if (!keys.has(cacheKey)) {
@@ -226,8 +266,8 @@ export class RecordStore {
   }
 }
 
-/** Literal references (`Type/id`, possibly absolute) anywhere in a resource. */
-function collectReferences(value: unknown, found: (type: string, id: string) => void): void {
+/** Literal relative references (`Type/id`) anywhere in a value. */
+export function collectReferences(value: unknown, found: (type: string, id: string) => void): void {
   if (Array.isArray(value)) {
     for (const v of value) collectReferences(v, found);
     return;
@@ -235,7 +275,7 @@ function collectReferences(value: unknown, found: (type: string, id: string) => 
   if (value === null || typeof value !== 'object') return;
   for (const [k, v] of Object.entries(value)) {
     if (k === 'reference' && typeof v === 'string') {
-      const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(v);
+      const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(v);
       if (m?.[1] !== undefined && m[2] !== undefined) found(m[1], m[2]);
     } else {
       collectReferences(v, found);

@@ -17,9 +17,11 @@ import { toFhirAuditEvent } from '../audit/audit-event-fhir.js';
 import type { AccessDecision } from '../policy/access-decision.js';
 import type { Clock } from '../shared/clock.js';
 import { WardError } from '../shared/ward-error.js';
+import type { ErrorCode } from '../shared/ward-error.js';
 import type { FhirResource } from './fhir-resource.js';
 import { FHIR_ID_PATTERN } from './fhir-resource.js';
 import type { RecordStore } from './record-store.js';
+import { collectReferences } from './record-store.js';
 import type { ViewCatalog } from './views/view-catalog.js';
 import type { DataView } from './views/data-view.js';
 import { applyView, viewPlan } from './views/apply-view.js';
@@ -76,8 +78,7 @@ export class RecordsService {
     const view = this.viewOf(rc.permit);
     await this.requireActive(patientId, rc);
     const now = this.clock.now();
-    const resources = await this.store.readForPlan(patientId, viewPlan(view, now));
-    const shown = applyView(view, resources, now);
+    const shown = await this.throughView(patientId, view, now);
     await this.audit.append(auditEntryOf(rc.who, 'patient.read', 'success', {
       ...rc.auditFields,
       patient: patientId,
@@ -87,6 +88,27 @@ export class RecordsService {
       details: { resources: shown.resources.length, views: this.views().version },
     }, rc.context));
     return { view: view.name, resources: shown.resources, disclosed: shown.disclosed };
+  }
+
+  /**
+   * The patient's resources through the view, then the shared resources (practitioners,
+   * organizations...) of the view's types that the *shown* resources reference: references
+   * in elements or resources the view withholds do not pull anything in.
+   */
+  private async throughView(patientId: string, view: DataView, now: Date): Promise<{ resources: FhirResource[]; disclosed: string[] }> {
+    const plan = viewPlan(view, now);
+    const own = applyView(view, await this.store.readOwn(patientId, plan), now);
+    const sharedTypes = new Set(plan.map((p) => p.type));
+    const wanted = new Map<string, Set<string>>();
+    collectReferences(own.resources, (type, id) => {
+      if (!(sharedTypes as ReadonlySet<string>).has(type) || type === 'Patient') return;
+      let ids = wanted.get(type);
+      if (ids === undefined) wanted.set(type, (ids = new Set()));
+      ids.add(id);
+    });
+    if (wanted.size === 0) return own;
+    const shared = applyView(view, await this.store.readShared(wanted), now);
+    return { resources: [...own.resources, ...shared.resources], disclosed: [...new Set([...own.disclosed, ...shared.disclosed])].sort() };
   }
 
   /**
@@ -104,12 +126,13 @@ export class RecordsService {
     const found: FhirResource[] = [];
     const perPatient: Array<{ id: string; disclosed: string[] }> = [];
     for (const id of ids) {
-      const patient = (await this.store.readForPlan(id, plan)).filter((r) => r.resourceType === 'Patient');
+      const patient = (await this.store.readOwn(id, plan)).filter((r) => r.resourceType === 'Patient');
       const shown = applyView(view, patient, now);
-      // The id itself is always returned (the caller needs it to read further).
-      const resource = shown.resources[0] ?? { resourceType: 'Patient', id };
+      // A search needs no relationship to the patient, so it shows only what tells one person
+      // from another (and only what the view allows): the rest waits for a read, which does.
+      const resource = onlySearchElements(shown.resources[0] ?? { resourceType: 'Patient', id });
       found.push(resource);
-      perPatient.push({ id, disclosed: shown.disclosed });
+      perPatient.push({ id, disclosed: shown.disclosed.filter((d) => SEARCH_ELEMENTS.includes(d.split('.')[1] ?? '')) });
     }
     await this.audit.transact(async (_trx, record) => {
       const kind = 'identifier' in query ? 'identifier' : 'name-birthdate';
@@ -163,30 +186,42 @@ export class RecordsService {
    */
   async erasePatient(patientId: string, who: Who, options: { context?: AuditContext } = {}): Promise<{ resources: number; indexEntries: number; keys: number }> {
     checkPatientId(patientId);
-    const refuse = async (code: 'records.legal_hold' | 'records.retention' | 'records.patient_erased' | 'records.patient_not_found', message: string, status: number, details: Record<string, string | number> = {}): Promise<never> => {
-      await this.audit.append(auditEntryOf(who, 'patient.erase', 'denied', { patient: patientId, reason: code, details }, options.context));
-      throw new WardError(code, message, { status, extra: details });
-    };
-    const state = await this.store.state(patientId);
-    if (state === 'erased') return refuse('records.patient_erased', `patient ${patientId} is already erased`, 410);
-    const summary = await this.store.summary(patientId);
-    if (state === 'unknown' && summary.resources === 0) return refuse('records.patient_not_found', `no patient ${patientId}`, 404);
-    const holds = (await this.holds(patientId)).filter((h) => h.releasedAt === undefined);
-    const hold = holds[0];
+    // The checks run inside the erasing transaction (which holds the audit lock every
+    // audited write takes), so a hold placed or data imported meanwhile cannot slip between
+    // the check and the erasure. A refusal commits its own audit entry and erases nothing.
+    const outcome = await this.audit.transact(async (trx, record) => {
+      const refusal = await this.erasureRefusal(trx, patientId);
+      if (refusal !== undefined) {
+        record(auditEntryOf(who, 'patient.erase', 'denied', { patient: patientId, reason: refusal.code, details: refusal.details }, options.context));
+        return { refusal, result: undefined };
+      }
+      const result = await this.store.erase(trx, patientId, who.id);
+      record(auditEntryOf(who, 'patient.erase', 'success', { patient: patientId, resource: { type: 'Patient', id: patientId }, details: { ...result } }, options.context));
+      return { refusal: undefined, result };
+    });
+    if (outcome.result === undefined) {
+      const r = outcome.refusal;
+      throw new WardError(r?.code ?? 'records.erase_refused', r?.message ?? 'erasure refused', { status: r?.status ?? 409, extra: r?.details ?? {} });
+    }
+    return outcome.result;
+  }
+
+  private async erasureRefusal(trx: Kysely<WardSchema>, patientId: string): Promise<{ code: ErrorCode; message: string; status: number; details: Record<string, string | number> } | undefined> {
+    const state = await this.store.state(patientId, trx);
+    if (state === 'erased') return { code: 'records.patient_erased', message: `patient ${patientId} is already erased`, status: 410, details: {} };
+    const summary = await this.store.summary(patientId, trx);
+    if (state === 'unknown' && summary.resources === 0) return { code: 'records.patient_not_found', message: `no patient ${patientId}`, status: 404, details: {} };
+    const hold = await trx.selectFrom('legal_hold').selectAll().where('patient_id', '=', patientId).where('released_at', 'is', null).orderBy('placed_at').executeTakeFirst();
     if (hold !== undefined) {
-      return refuse('records.legal_hold', `patient ${patientId} is under legal hold ${hold.id} (${hold.reason}) since ${hold.placedAt}; release it first`, 409, { hold: hold.id, holdReason: hold.reason });
+      return { code: 'records.legal_hold', message: `patient ${patientId} is under legal hold ${hold.id} (${hold.reason}) since ${hold.placed_at}; release it first`, status: 409, details: { hold: hold.id, holdReason: hold.reason } };
     }
     if (this.settings.retentionYears > 0 && summary.latestYear !== undefined) {
       const until = summary.latestYear + this.settings.retentionYears;
       if (this.clock.now().getUTCFullYear() <= until) {
-        return refuse('records.retention', `the retention rule keeps patient ${patientId}'s records until the end of ${until} (${this.settings.retentionYears} years after the latest activity, in ${summary.latestYear})`, 409, { retainUntil: until });
+        return { code: 'records.retention', message: `the retention rule keeps patient ${patientId}'s records until the end of ${until} (${this.settings.retentionYears} years after the latest activity, in ${summary.latestYear})`, status: 409, details: { retainUntil: until } };
       }
     }
-    return this.audit.transact(async (trx, record) => {
-      const result = await this.store.erase(trx, patientId, who.id);
-      record(auditEntryOf(who, 'patient.erase', 'success', { patient: patientId, resource: { type: 'Patient', id: patientId }, details: { ...result } }, options.context));
-      return result;
-    });
+    return undefined;
   }
 
   async placeHold(patientId: string, reason: string, who: Who, context?: AuditContext): Promise<LegalHold> {
@@ -240,6 +275,15 @@ export class RecordsService {
     await this.audit.append(auditEntryOf(rc.who, 'patient.read', 'error', { ...rc.auditFields, patient: patientId, reason: code }, rc.context));
     throw new WardError(code, state === 'erased' ? 'the patient was erased' : 'no such patient', { status: state === 'erased' ? 410 : 404 });
   }
+}
+
+/** What a search result shows at most: enough to pick the right person, nothing more. */
+const SEARCH_ELEMENTS = ['id', 'name', 'birthDate', 'gender'];
+
+function onlySearchElements(patient: FhirResource): FhirResource {
+  const out: FhirResource = { resourceType: 'Patient' };
+  for (const key of SEARCH_ELEMENTS) if (patient[key] !== undefined) out[key] = patient[key];
+  return out;
 }
 
 function checkPatientId(id: string): void {

@@ -163,17 +163,115 @@ describe.each(testDialects())('protected records on $name', (dialect: TestDialec
     await w.importPath(join(SYNTHEA_BULK, 'Patient.000.ndjson.gz'));
     const byMrn = await w.records.findPatients({ identifier: { system: 'http://hospital.smarthealthit.org', value: ALICE } }, permit('scheduling'));
     expect(byMrn.resources.map((r) => r.id)).toEqual([ALICE]);
-    const bySsn = await w.records.findPatients({ identifier: { value: '999-78-3480' } }, permit('audit'));
+    const bySsn = await w.records.findPatients({ identifier: { system: 'http://hl7.org/fhir/sid/us-ssn', value: '999-78-3480' } }, permit('audit'));
     expect(bySsn.resources.map((r) => r.id)).toEqual([BOB]);
+    // A bare SSN finds nobody: value-only search is for record numbers, not for testing SSNs.
+    expect((await w.records.findPatients({ identifier: { value: '999-78-3480' } }, permit('audit'))).resources).toEqual([]);
     const byName = await w.records.findPatients({ name: { family: '  jast432 ', given: 'CORRIN41', birthDate: '1986-11-19' } }, permit('scheduling'));
     expect(byName.resources.map((r) => r.id)).toEqual([BOB]);
     const none = await w.records.findPatients({ name: { family: 'Jast432', given: 'Corrin41', birthDate: '1986-11-20' } }, permit('scheduling'));
     expect(none.resources).toEqual([]);
     const searches = await w.entries('patient.search');
-    expect(searches.map((s) => s.patient ?? null)).toEqual([ALICE, BOB, BOB, null]);
+    expect(searches.map((s) => s.patient ?? null)).toEqual([ALICE, BOB, null, BOB, null]);
+    // Search needs no relationship, so it shows only what tells people apart, whatever the view.
+    const clinical = await w.records.findPatients({ identifier: { value: ALICE } }, permit('clinical'));
+    expect(Object.keys(clinical.resources[0]!).sort()).toEqual(['birthDate', 'gender', 'id', 'name', 'resourceType']);
+    expect(clinical.disclosed).toEqual(['Patient.birthDate', 'Patient.gender', 'Patient.id', 'Patient.name']);
     // The index holds keyed digests only: no identifier or name in clear.
     const rows = await w.w.t.db.selectFrom('patient_index').select('digest').execute();
     expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.digest))).toBe(true);
+  }, 60_000);
+
+  it('shared resources come only through references the view shows, never through withheld ones', async () => {
+    const w = await open();
+    const dir = mkdtempSync(join(tmpdir(), 'ward-shared-'));
+    try {
+      const enc = (id: string, start: string, practitioner: string): string => JSON.stringify({
+        resourceType: 'Encounter', id, status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+        subject: { reference: `Patient/${ALICE}` }, period: { start },
+        participant: [{ individual: { reference: `Practitioner/${practitioner}` } }],
+      });
+      const doc = (id: string, name: string): string => JSON.stringify({ resourceType: 'Practitioner', id, name: [{ family: name }] });
+      writeFileSync(join(dir, 'a.ndjson'), [
+        JSON.stringify(patients.find((p) => p.id === ALICE)),
+        enc('enc-recent', '2023-03-01T10:00:00Z', 'doc-recent'),
+        enc('enc-old', '2015-03-01T10:00:00Z', 'doc-psychiatry'),
+        doc('doc-recent', 'Recentdoc'),
+        doc('doc-psychiatry', 'Withhelddoc'),
+      ].join('\n'));
+      expect(await w.importPath(dir)).toMatchObject({ invalid: 0, stored: 5 });
+      const coding = await w.records.readPatient(ALICE, permit('coding'));
+      const ids = coding.resources.map((r) => `${r.resourceType}/${r.id ?? ''}`);
+      expect(ids).toContain('Encounter/enc-recent');
+      expect(ids).not.toContain('Encounter/enc-old');
+      expect(ids).not.toContain('Practitioner/doc-psychiatry');
+      // The scheduling view lists practitioners but no encounters: nothing pulls them in.
+      const scheduling = await w.records.readPatient(ALICE, permit('scheduling'));
+      expect(scheduling.resources.filter((r) => r.resourceType === 'Practitioner')).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('a resource cannot move to another patient\'s chart, by re-import or by editing the clear patient column', async () => {
+    const w = await open();
+    await w.importPath(join(SYNTHEA_BULK, 'Patient.000.ndjson.gz'));
+    const dir = mkdtempSync(join(tmpdir(), 'ward-move-'));
+    try {
+      const condition = (patient: string): string => JSON.stringify({ resourceType: 'Condition', id: 'cond-1', subject: { reference: `Patient/${patient}` }, code: { text: 'x' }, recordedDate: '2023-01-01' });
+      writeFileSync(join(dir, 'c.ndjson'), condition(ALICE));
+      expect(await w.importPath(dir)).toMatchObject({ stored: 1, invalid: 0 });
+      writeFileSync(join(dir, 'c.ndjson'), condition(BOB));
+      const moved = await w.importPath(dir);
+      expect(moved.problems.map((p) => p.code)).toEqual(['records.compartment_changed']);
+      const row = await w.w.t.db.selectFrom('fhir_resource').select('patient_id').where('resource_id', '=', 'cond-1').executeTakeFirstOrThrow();
+      expect(row.patient_id).toBe(ALICE);
+      // Someone with database access rewrites the clear column: the row is refused, not shown in Bob's chart.
+      await w.w.t.db.updateTable('fhir_resource').set({ patient_id: BOB }).where('resource_id', '=', 'cond-1').execute();
+      await expect(w.records.readPatient(BOB, permit('clinical'))).rejects.toMatchObject({ code: 'storage.decrypt_failed' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it.runIf(dialect.name === 'sqlite')('says so when another process keeps the WAL from being emptied after an erasure', async () => {
+    const w = await open();
+    await w.importPath(join(SYNTHEA_BULK, 'Patient.000.ndjson.gz'));
+    const reader = w.w.t.reopen();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => { release = r; });
+    let reading: Promise<unknown> = Promise.resolve();
+    try {
+      // Another process (the server) is in the middle of a read: its snapshot pins the WAL.
+      const started = new Promise<void>((ready) => {
+        reading = reader.db.transaction().execute(async (trx) => {
+          await trx.selectFrom('fhir_resource').select('resource_id').limit(1).execute();
+          ready();
+          await held;
+        });
+      });
+      await started;
+      await w.records.erasePatient(ALICE, WHO);
+      await expect(purgeDeleted(w.w.t, { attempts: 1, delayMs: 10 })).rejects.toMatchObject({ code: 'storage.purge_incomplete' });
+      release();
+      await reading;
+      await reader.close();
+      await expect(purgeDeleted(w.w.t)).resolves.toBeUndefined();
+    } finally {
+      release();
+      await reading.catch(() => undefined);
+      await reader.close().catch(() => undefined);
+    }
+  }, 60_000);
+
+  it('a rotation by another process takes effect at once for new data keys', async () => {
+    const w = await open();
+    await w.importPath(join(SYNTHEA_BULK, 'Patient.000.ndjson.gz'));
+    const console = new DataKeyRing(w.w.t.db, w.provider, w.w.clock);
+    await console.rotate();
+    await w.importPath(join(SYNTHEA_BULK, 'Organization.000.ndjson.gz'));
+    const directory = await w.w.t.db.selectFrom('data_key').select('kek_version').where('subject', '=', 'directory').executeTakeFirstOrThrow();
+    expect(directory.kek_version).toBe(2);
   }, 60_000);
 
   it('a ciphertext copied to another row or another patient\'s row fails to decrypt', async () => {
@@ -290,6 +388,12 @@ describe.each(testDialects())('protected records on $name', (dialect: TestDialec
     const erases = await w.entries('patient.erase');
     expect(erases.map((e) => [e.outcome, e.reason ?? null])).toEqual([['denied', 'records.legal_hold'], ['denied', 'records.retention'], ['success', null]]);
     await expect(w.records.placeHold(ALICE, 'Has a lawyer', WHO)).rejects.toMatchObject({ code: 'request.invalid' });
+  }, 60_000);
+
+  it('retention does not fail open for a patient without dated resources: the import year stands in', async () => {
+    const w = await open(6);
+    await w.importPath(join(SYNTHEA_BULK, 'Patient.000.ndjson.gz'));
+    await expect(w.records.erasePatient(BOB, WHO)).rejects.toMatchObject({ code: 'records.retention', extra: { retainUntil: 2029 } });
   }, 60_000);
 
   it('export holds every resource of the patient and the accounting of disclosures', async () => {

@@ -27,7 +27,12 @@ interface CachedKey {
   version: number;
   wrappedDigest: string;
   key: Buffer;
+  /** When it was unwrapped (ms); entries older than CACHE_TTL_MS are wiped. */
+  at: number;
 }
+
+/** Unwrapped keys stay in memory at most this long (an erased patient's key leaves with it). */
+const CACHE_TTL_MS = 5 * 60_000;
 
 export interface RotationReport {
   provider: string;
@@ -49,7 +54,6 @@ export function patientKeySubject(patientId: string): string {
 
 export class DataKeyRing {
   private readonly cache = new Map<string, CachedKey>();
-  private active: number | undefined;
 
   /**
    * @param provider wraps new keys (the configured provider).
@@ -73,12 +77,10 @@ export class DataKeyRing {
    * without any key gets its first one).
    */
   async activeKekVersion(db: Db = this.db): Promise<number> {
-    if (this.active !== undefined) return this.active;
+    // Read every time (one indexed row, only when a new data key is made): a rotation by
+    // another process must take effect at once, never after this process restarts.
     const row = await db.selectFrom('kek_version').select('version').where('provider', '=', this.provider.name).where('state', '=', 'active').executeTakeFirst();
-    if (row !== undefined) {
-      this.active = row.version;
-      return row.version;
-    }
+    if (row !== undefined) return row.version;
     const versions = await this.provider.versions();
     const version = versions.at(-1) ?? (await this.provider.createVersion());
     await db
@@ -86,7 +88,6 @@ export class DataKeyRing {
       .values({ provider: this.provider.name, version, created_at: this.clock.now().toISOString(), state: 'active' })
       .onConflict((oc) => oc.columns(['provider', 'version']).doUpdateSet({ state: 'active' }))
       .execute();
-    this.active = version;
     return version;
   }
 
@@ -112,7 +113,7 @@ export class DataKeyRing {
       if (theirs === undefined) throw new WardError('storage.key_missing', 'a data key vanished while being created');
       return theirs;
     }
-    this.remember(subject, { version, wrappedDigest: digestOf(wrapped), key: Buffer.from(key) });
+    this.remember(subject, { version, wrappedDigest: digestOf(wrapped), key: Buffer.from(key), at: Date.now() });
     return { subject, version, key };
   }
 
@@ -127,6 +128,7 @@ export class DataKeyRing {
     }
     const wrapped = Buffer.from(row.wrapped);
     const digest = digestOf(wrapped);
+    this.sweep();
     const cached = this.cache.get(subject);
     if (cached !== undefined && cached.version === row.version && cached.wrappedDigest === digest) {
       // Refresh recency (Map keeps insertion order: delete + set moves it to the end).
@@ -136,7 +138,7 @@ export class DataKeyRing {
       return { subject, version: row.version, key: Buffer.from(cached.key) };
     }
     const key = await this.providerNamed(row.kek_provider).unwrap(row.kek_version, wrapped, wrapContextOf(subject, row.version));
-    this.remember(subject, { version: row.version, wrappedDigest: digest, key: Buffer.from(key) });
+    this.remember(subject, { version: row.version, wrappedDigest: digest, key: Buffer.from(key), at: Date.now() });
     return { subject, version: row.version, key };
   }
 
@@ -176,7 +178,6 @@ export class DataKeyRing {
         await trx.insertInto('kek_version').values({ provider: this.provider.name, version: target, created_at: now, state: 'active' })
           .onConflict((oc) => oc.columns(['provider', 'version']).doUpdateSet({ state: 'active' })).execute();
       });
-      this.active = target;
       fromVersions.add(current);
     }
     const total = await this.countNotUnder(target);
@@ -213,6 +214,14 @@ export class DataKeyRing {
       if (rewrapped < batchSize) break;
     }
     await this.db.updateTable('kek_version').set({ state: 'retired' }).where('provider', '=', this.provider.name).where('state', '=', 'retiring').execute();
+    // Keys moved off another provider (the local file, after moving to an HSM): its versions
+    // that no longer wrap any data key are retired too, not left looking active.
+    await this.db.updateTable('kek_version').set({ state: 'retired' })
+      .where('provider', '!=', this.provider.name).where('state', '!=', 'retired')
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('data_key').select('data_key.subject')
+        .whereRef('data_key.kek_provider', '=', 'kek_version.provider')
+        .whereRef('data_key.kek_version', '=', 'kek_version.version'))))
+      .execute();
     return { provider: this.provider.name, fromVersions: [...fromVersions].sort((a, b) => a - b), toVersion: target, rewrapped: done };
   }
 
@@ -237,6 +246,15 @@ export class DataKeyRing {
     const other = this.others.find((p) => p.name === name);
     if (other === undefined) throw new WardError('keys.provider_unavailable', `data keys are wrapped by the "${name}" key provider, which is not configured`, { status: 503 });
     return other;
+  }
+
+  /** Wipe entries older than the TTL (the map is in recency order, oldest first). */
+  private sweep(): void {
+    const cutoff = Date.now() - CACHE_TTL_MS;
+    for (const [subject, entry] of this.cache) {
+      if (entry.at >= cutoff) break;
+      this.forget(subject);
+    }
   }
 
   private remember(subject: string, entry: CachedKey): void {

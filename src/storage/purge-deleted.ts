@@ -9,12 +9,24 @@
  */
 import { sql } from 'kysely';
 import type { WardDatabase } from './ward-database.js';
+import { WardError } from '../shared/ward-error.js';
 
-export async function purgeDeleted(database: WardDatabase): Promise<void> {
+export async function purgeDeleted(database: WardDatabase, options: { attempts?: number; delayMs?: number } = {}): Promise<void> {
   if (database.dialect === 'sqlite') {
-    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(database.db);
-    return;
+    // A reader in another process (the server) can keep the checkpoint from finishing: retry,
+    // and say so if it never does, rather than report a purge that did not happen.
+    // Each attempt already waits up to the busy timeout (5 s) inside SQLite.
+    const attempts = options.attempts ?? 3;
+    for (let i = 0; i < attempts; i++) {
+      const { rows } = await sql<{ busy: number; log: number; checkpointed: number }>`PRAGMA wal_checkpoint(TRUNCATE)`.execute(database.db);
+      if (rows[0]?.busy === 0) return;
+      await new Promise((r) => setTimeout(r, options.delayMs ?? 500));
+    }
+    throw new WardError('storage.purge_incomplete', 'the erasure is committed, but another process keeps the database from dropping the old page images now; the database drops them at its next checkpoint (the data key is already gone)', { status: 503 });
   }
   await sql`VACUUM FULL data_key`.execute(database.db);
-  await sql`VACUUM fhir_resource, patient_index`.execute(database.db);
+  // The blind-index digests would still let a known name + birth date be tested: rewrite that
+  // table too. The record rows are ciphertext under the destroyed key; a plain VACUUM will do.
+  await sql`VACUUM FULL patient_index`.execute(database.db);
+  await sql`VACUUM fhir_resource`.execute(database.db);
 }

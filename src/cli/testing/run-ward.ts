@@ -15,7 +15,7 @@ export interface RunResult {
   stderr: string;
 }
 
-const WARD_ENV = ['DATABASE_URL', 'WARD_DATA', 'WARD_PORT', 'WARD_HOST', 'WARD_LOG_LEVEL', 'WARD_ALLOW_PLAIN_HTTP', 'WARD_DEID_KEY', 'NODE_OPTIONS'];
+const WARD_ENV = ['DATABASE_URL', 'WARD_DATA', 'WARD_PORT', 'WARD_HOST', 'WARD_LOG_LEVEL', 'WARD_ALLOW_PLAIN_HTTP', 'WARD_DEID_KEY', 'WARD_PKCS11_PIN', 'NODE_OPTIONS'];
 
 /** The environment of a user with no Ward settings, plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -1,9 +1,13 @@
 /**
  * The issue's proof: over random views (random types, random real element paths of those types
  * from the R4 definitions, random windows) and random resources (JSON-ish values under those
- * element names and others, extensions, `_` twins, `__proto__`, random dates), a caller never
- * receives a field outside its view. The checks below read the view as written (its `fields`
- * strings), not the compiled form `applyView` uses, so they do not share its mistakes.
+ * element names and others, extensions, modifier extensions, `_` twins, `__proto__`, random
+ * dates), a caller never receives a field outside its view, nor anything that carries a
+ * modifier extension the view does not list (FHIR R4 extensibility: an element whose meaning a
+ * modifier extension changes must not be shown as if unmodified; views fail closed and drop
+ * it, or withhold the whole resource when the modifier sits on the resource itself). The checks
+ * below read the view as written (its `fields` strings), not the compiled form `applyView`
+ * uses, so they do not share its mistakes.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +24,14 @@ import { elementPaths } from './testing/element-paths.js';
 const DAY = 86_400_000;
 const PATHS = new Map(SUPPORTED_RESOURCE_TYPES.map((t) => [t, elementPaths(t, 3)]));
 const pathsOf = (type: string): string[] => PATHS.get(type as (typeof SUPPORTED_RESOURCE_TYPES)[number]) ?? [];
+
+/** The JSON names of the typed variants of written choice path `path` (`onset[x]`: `onsetDateTime`, `onsetAge`, ...), from the R4 definitions. */
+function variantsOf(type: string, path: string): ReadonlySet<string> {
+  const base = path.slice(0, -'[x]'.length);
+  const found = new Set(pathsOf(type).filter((p) => p.startsWith(base) && /^[A-Z][A-Za-z0-9]*$/.test(p.slice(base.length))).map((p) => p.slice(p.lastIndexOf('.') + 1)));
+  if (found.size === 0) throw new Error(`no variants of ${type}.${path} in the generator's paths`);
+  return found;
+}
 
 // ---------- views ----------
 
@@ -52,8 +64,18 @@ const windowArb = fc.record({ pastDays: fc.integer({ min: 0, max: 1500 }), futur
 
 const entryArb = (type: string) =>
   fc.record({
-    // Half drawn from the top-level elements, which most views list, half from any depth.
-    fields: fc.uniqueArray(fc.oneof(fc.constantFrom(...pathsOf(type).filter((p) => !p.includes('.'))), fc.constantFrom(...pathsOf(type))), { minLength: 1, maxLength: 7 }).map(prune),
+    // Drawn from the top-level elements, which most views list, from any depth, and now and then
+    // a path ending in `modifierExtension` (the resource's own, or a backbone element's).
+    fields: fc
+      .uniqueArray(
+        fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom(...pathsOf(type).filter((p) => !p.includes('.'))) },
+          { weight: 4, arbitrary: fc.constantFrom(...pathsOf(type)) },
+          { weight: 1, arbitrary: fc.constantFrom(...pathsOf(type).filter((p) => p.endsWith('modifierExtension'))) },
+        ),
+        { minLength: 1, maxLength: 7 },
+      )
+      .map(prune),
     window: hasClinicalDate(type) ? fc.option(windowArb, { nil: undefined, freq: 2 }) : fc.constant(undefined),
   }).map(({ fields, window }) => ({ type, fields, ...(window !== undefined ? { window } : {}) }));
 
@@ -111,10 +133,20 @@ function put(target: Record<string, unknown>, key: string, value: unknown): void
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** A modifier extension as FHIR writes one: it changes the meaning of the element that carries it. */
+const MODIFIER = [{ url: 'http://example.org/fhir/StructureDefinition/refuted', valueBoolean: true }];
+
+/** Gives `value` (or the first object of an array) a modifier extension. */
+function modify(value: unknown): void {
+  const target = Array.isArray(value) ? (value as unknown[])[0] : value;
+  if (isPlain(target)) put(target, 'modifierExtension', structuredClone(MODIFIER));
+}
+
 /**
  * Plants values along the entry's paths (a random variant of each choice, objects or arrays of
- * objects on the way, an unlisted sibling here and there), so that random resources actually
- * reach the listed elements and sit right beside the unlisted ones.
+ * objects on the way, an unlisted sibling here and there, a modifier extension on an element
+ * here and there), so that random resources actually reach the listed elements and sit right
+ * beside the unlisted ones.
  */
 function plant(body: Record<string, unknown>, view: DataView, type: string, seeds: readonly number[], leaves: readonly unknown[], noise: readonly string[]): void {
   const entry = view.resources.find((r) => r.type === type);
@@ -129,7 +161,9 @@ function plant(body: Record<string, unknown>, view: DataView, type: string, seed
     path.steps.forEach((keys, i) => {
       const key = keys[next() % keys.length] ?? '';
       if (i === path.steps.length - 1) {
-        put(container, key, leaf());
+        const value = leaf();
+        if (next() % 4 === 0) modify(value);
+        put(container, key, value);
         return;
       }
       const existing = container[key];
@@ -141,6 +175,7 @@ function plant(body: Record<string, unknown>, view: DataView, type: string, seed
         put(container, key, next() % 2 === 0 ? target : [target, { [noise[next() % noise.length] ?? 'x']: leaf() }, leaf()]);
       }
       if (next() % 2 === 0) put(target, noise[next() % noise.length] ?? 'x', leaf());
+      if (next() % 6 === 0) modify(target);
       container = target;
     });
   }
@@ -155,17 +190,19 @@ function resourcesArb(view: DataView, now: Date): fc.Arbitrary<FhirResource[]> {
   const one = fc.record({
     type: fc.constantFrom(...types),
     body: bodyArb,
-    seeds: fc.array(fc.nat({ max: 997 }), { minLength: 16, maxLength: 16 }),
+    seeds: fc.array(fc.nat({ max: 997 }), { minLength: 24, maxLength: 24 }),
     leaves: leavesArb,
     date: fc.option(dateTextArb(now), { freq: 5 }),
     slot: fc.nat(),
     hasId: fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    modified: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   });
   return fc.array(one, { maxLength: 8 }).map((items) =>
-    items.map(({ type, body, seeds, leaves, date, slot, hasId }, i) => {
+    items.map(({ type, body, seeds, leaves, date, slot, hasId, modified }, i) => {
       const resource: FhirResource = { resourceType: type };
       for (const k of Object.keys(body)) put(resource, k, body[k]);
       plant(resource, view, type, seeds, leaves, keys);
+      if (modified) modify(resource);
       resource.resourceType = type;
       if (hasId) resource.id = `r${i}`;
       else delete resource.id;
@@ -235,6 +272,123 @@ function reached(value: unknown, p: readonly string[], at: string[], out: Set<st
   for (const k of Object.keys(value)) if (head !== undefined && segmentMatches(head, k)) reached(value[k], rest, [...at, k], out);
 }
 
+// ---------- the model: README "Applying a view", step 3, from the written fields ----------
+
+const carriesModifier = (v: unknown): boolean => isPlain(v) && Object.hasOwn(v, 'modifierExtension');
+
+/** A written path and how many of its segments the keys on the way have matched. */
+interface Cursor {
+  readonly segs: readonly string[];
+  readonly at: number;
+}
+
+function cursorMatches(type: string, c: Cursor, key: string): boolean {
+  const seg = c.segs[c.at] ?? '';
+  return seg.endsWith('[x]') ? variantsOf(type, c.segs.slice(0, c.at + 1).join('.')).has(key) : seg === key;
+}
+
+/** The object of the keys `each` keeps (undefined: dropped), or undefined when it keeps none. */
+function modelObject(value: Record<string, unknown>, each: (key: string) => unknown): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) {
+    const kept = each(k);
+    if (kept !== undefined) put(out, k, kept);
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * A listed element, copied: JSON values only, empties dropped, and unless the path names
+ * `extension` or `modifierExtension` (`keep`), without extensions and `_` twins, and without any
+ * object that carries a modifier extension (dropped whole: it may mean something else).
+ */
+function modelCopy(value: unknown, keep: boolean): unknown {
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (Array.isArray(value)) {
+    const out = (value as unknown[]).map((v) => modelCopy(v, keep)).filter((v) => v !== undefined);
+    return out.length > 0 ? out : undefined;
+  }
+  if (!isPlain(value)) return undefined;
+  if (!keep && carriesModifier(value)) return undefined;
+  return modelObject(value, (k) => (keep || !isExtensionKey(k) ? modelCopy(value[k], keep) : undefined));
+}
+
+/**
+ * On the way to listed elements (`cursors`, each with segments left): only the keys they name, in
+ * every array item; an object carrying a modifier extension is dropped unless a path goes on
+ * into its `modifierExtension`.
+ */
+function modelProject(type: string, value: unknown, cursors: readonly Cursor[]): unknown {
+  if (Array.isArray(value)) {
+    const out = (value as unknown[]).map((v) => modelProject(type, v, cursors)).filter((v) => v !== undefined);
+    return out.length > 0 ? out : undefined;
+  }
+  if (!isPlain(value)) return undefined;
+  if (carriesModifier(value) && !cursors.some((c) => c.segs[c.at] === 'modifierExtension')) return undefined;
+  return modelObject(value, (k) => {
+    const next = cursors.filter((c) => cursorMatches(type, c, k)).map((c) => ({ segs: c.segs, at: c.at + 1 }));
+    if (next.length === 0) return undefined;
+    const ended = next.find((c) => c.at === c.segs.length);
+    if (ended === undefined) return modelProject(type, value[k], next);
+    const last = ended.segs[ended.segs.length - 1];
+    return modelCopy(value[k], last === 'extension' || last === 'modifierExtension');
+  });
+}
+
+/**
+ * What `applyView` must return: the resources of the view's types inside their windows, except
+ * those carrying a modifier extension on the resource itself when no field starts with
+ * `modifierExtension`, in input order, each as `resourceType`, a string `id` and the listed paths.
+ */
+function modelView(view: DataView, input: readonly FhirResource[], inWindow: (r: FhirResource) => boolean): FhirResource[] {
+  const out: FhirResource[] = [];
+  for (const r of input) {
+    const entry = view.resources.find((e) => e.type === r.resourceType);
+    if (entry === undefined || !inWindow(r)) continue;
+    const cursors = entry.fields.map((f) => ({ segs: f.split('.'), at: 0 }));
+    if (carriesModifier(r) && !cursors.some((c) => c.segs[0] === 'modifierExtension')) continue;
+    const shown: FhirResource = { resourceType: entry.type };
+    if (typeof r.id === 'string') shown.id = r.id;
+    const body = modelProject(entry.type, r, cursors);
+    if (isPlain(body)) for (const k of Object.keys(body)) put(shown, k, body[k]);
+    out.push(shown);
+  }
+  return out;
+}
+
+// ---------- nothing carrying an unlisted modifier extension ----------
+
+/**
+ * Whether an object at key path `at` (indices left out; [] is the resource) may carry a modifier
+ * extension and still be shown: a written field goes on from `at` into `modifierExtension`, or
+ * ends in `extension` or `modifierExtension` at or above `at` (which keeps everything below).
+ */
+function modifierListed(fields: readonly string[], at: readonly string[]): boolean {
+  return fields.some((f) => {
+    const p = f.split('.');
+    const last = p[p.length - 1];
+    const keepsBelow = (last === 'extension' || last === 'modifierExtension') && p.length <= at.length && p.every((seg, i) => segmentMatches(seg, at[i] ?? ''));
+    const goesInto = p.length > at.length && p[at.length] === 'modifierExtension' && at.every((k, i) => segmentMatches(p[i] ?? '', k));
+    return keepsBelow || goesInto;
+  });
+}
+
+const REMOVED = Symbol('removed');
+
+/** A copy of `value` without any object that carries a modifier extension the fields do not list. */
+function withoutCarriers(value: unknown, fields: readonly string[], at: readonly string[]): unknown {
+  if (Array.isArray(value)) return (value as unknown[]).map((v) => withoutCarriers(v, fields, at)).filter((v) => v !== REMOVED);
+  if (!isPlain(value)) return value;
+  if (carriesModifier(value) && !modifierListed(fields, at)) return REMOVED;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) {
+    const kept = withoutCarriers(value[k], fields, [...at, k]);
+    if (kept !== REMOVED) put(out, k, kept);
+  }
+  return out;
+}
+
 function objectsIn(value: unknown, into: Set<unknown>): void {
   if (typeof value !== 'object' || value === null || into.has(value)) return;
   into.add(value);
@@ -253,9 +407,22 @@ function check(view: DataView, input: readonly FhirResource[], now: Date): void 
     return t !== undefined && t >= now.getTime() - w.pastDays * DAY && t <= now.getTime() + w.futureDays * DAY;
   };
 
-  // Exactly the resources of the view's types whose date lies in the window, in input order.
-  const expected = input.filter((r) => entryOf.has(r.resourceType) && inWindow(r));
-  expect(resources.map((r) => `${r.resourceType}/${r.id ?? '-'}`)).toEqual(expected.map((r) => `${r.resourceType}/${typeof r.id === 'string' ? r.id : '-'}`));
+  // Exactly the resources of the view's types whose date lies in the window, in input order, less
+  // those a modifier extension the view does not list changes; each exactly as the model projects it.
+  const expected = modelView(view, input, inWindow);
+  expect(resources.map((r) => `${r.resourceType}/${r.id ?? '-'}`)).toEqual(expected.map((r) => `${r.resourceType}/${r.id ?? '-'}`));
+  expect(resources).toEqual(expected);
+
+  // Nothing carrying an unlisted modifier extension reaches the output: removing every such object
+  // (a resource carrying one at its root included) from the input beforehand changes nothing.
+  // Windows are left out here: they read the clinical date wherever it sits.
+  const unwindowed = dataView({ name: view.name, description: view.description, resources: view.resources.map((r) => ({ type: r.type, fields: r.fields })) });
+  const cleaned = input.flatMap((r) => {
+    const entry = entryOf.get(r.resourceType);
+    const kept = withoutCarriers(r, entry?.fields ?? [], []);
+    return kept === REMOVED ? [] : [kept as FhirResource];
+  });
+  expect(applyView(unwindowed, input, now)).toEqual(applyView(unwindowed, cleaned, now));
 
   const expectedDisclosed = new Set<string>();
   for (const out of resources) {
@@ -310,6 +477,20 @@ describe('applyView property: a caller never receives a field outside its view',
 
   it('over the Synthea-shaped corner cases: listed extensions, whole choice elements, nested arrays', () => {
     const view = dataView({ name: 'corners', description: 'd', resources: [{ type: 'Patient', fields: ['extension', 'name.given', 'deceased[x]', 'address.extension.url'] }, { type: 'Observation', fields: ['component.value[x]', 'valueQuantity.value'], window: { pastDays: 30 } }] });
+    fc.assert(
+      fc.property(nowArb.chain((now) => fc.tuple(resourcesArb(view, now), fc.constant(now))), ([resources, now]) => {
+        check(view, resources, now);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('over the modifier extension corner cases: listed on the resource, on a backbone element, kept under a listed extension, unlisted', () => {
+    const view = dataView({ name: 'modifiers', description: 'd', resources: [
+      { type: 'AllergyIntolerance', fields: ['code', 'reaction.modifierExtension', 'reaction.manifestation'] },
+      { type: 'Patient', fields: ['modifierExtension.url', 'contact.name', 'extension'] },
+      { type: 'Encounter', fields: ['hospitalization', 'participant.individual'], window: { pastDays: 400 } },
+    ] });
     fc.assert(
       fc.property(nowArb.chain((now) => fc.tuple(resourcesArb(view, now), fc.constant(now))), ([resources, now]) => {
         check(view, resources, now);

@@ -103,11 +103,11 @@ describe('applyView projection', () => {
     expect(disclosed).toEqual(['Patient.address.state', 'Patient.extension.url', 'Patient.id', 'Patient.name.given', 'Patient.telecom.extension']);
   });
 
-  it('extensions, modifier extensions and _primitive twins are removed inside listed elements unless listed', () => {
+  it('extensions and _primitive twins are removed inside listed elements unless the path names extension', () => {
     const v = dataView(view('p', [{ type: 'Patient', fields: ['name', 'birthDate', 'extension'] }]));
     const shown = one(v, {
       resourceType: 'Patient',
-      name: [{ family: 'Doe', _family: { extension: [{ url: 'x' }] }, modifierExtension: [{ url: 'y' }], period: { start: '2000', extension: [] } }],
+      name: [{ family: 'Doe', _family: { extension: [{ url: 'x' }] }, period: { start: '2000', extension: [] } }],
       birthDate: '1990-01-01',
       _birthDate: { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthTime', valueDateTime: '1990-01-01T10:00:00Z' }] },
       extension: [{ url: 'a', extension: [{ url: 'b', valueString: 'kept: the path names extension' }], _valueString: { id: 'x' } }],
@@ -118,6 +118,59 @@ describe('applyView projection', () => {
       birthDate: '1990-01-01',
       extension: [{ url: 'a', extension: [{ url: 'b', valueString: 'kept: the path names extension' }], _valueString: { id: 'x' } }],
     });
+  });
+
+  const REFUTED = [{ url: 'http://example.org/fhir/StructureDefinition/refuted', valueBoolean: true }];
+
+  it('an element carrying a modifier extension is dropped whole, not shown as if unmodified', () => {
+    const patient: FhirResource = {
+      resourceType: 'Patient',
+      id: 'p1',
+      name: [{ family: 'Doe', modifierExtension: REFUTED }, { family: 'Roe', period: { start: '2000', modifierExtension: REFUTED } }],
+      contact: [{ name: { family: 'Moe' }, modifierExtension: REFUTED }, { name: { family: 'Poe' } }],
+      telecom: [{ value: '555', modifierExtension: REFUTED }],
+    };
+    // Listed whole (`name`, `telecom`): the element and anything below it carrying one is dropped.
+    // On the way to a listed element (`contact.name`): the backbone element carrying one is dropped.
+    const v = dataView(view('p', [{ type: 'Patient', fields: ['name', 'contact.name', 'telecom'] }]));
+    const { resources, disclosed } = applyView(v, [patient], NOW);
+    expect(resources).toEqual([{ resourceType: 'Patient', id: 'p1', name: [{ family: 'Roe' }], contact: [{ name: { family: 'Poe' } }] }]);
+    expect(disclosed).toEqual(['Patient.contact.name', 'Patient.id', 'Patient.name']);
+    expect(JSON.stringify(resources)).not.toMatch(/Doe|Moe|555|refuted|2000/);
+  });
+
+  it('a resource carrying a modifier extension on itself is withheld whole (a refuted allergy is not an allergy)', () => {
+    const refuted: FhirResource = { resourceType: 'AllergyIntolerance', id: 'a1', modifierExtension: REFUTED, code: { text: 'Penicillin' }, patient: { reference: 'Patient/p1' } };
+    const plain: FhirResource = { resourceType: 'AllergyIntolerance', id: 'a2', code: { text: 'Peanut' } };
+    // Whatever its value: the key alone is the modifier's claim on the resource.
+    const odd = { resourceType: 'AllergyIntolerance', id: 'a3', modifierExtension: [], code: { text: 'Latex' } } as FhirResource;
+    const v = dataView(view('a', [{ type: 'AllergyIntolerance', fields: ['code', 'patient', 'extension'] }]));
+    const { resources, disclosed } = applyView(v, [refuted, plain, odd], NOW);
+    expect(resources).toEqual([{ resourceType: 'AllergyIntolerance', id: 'a2', code: { text: 'Peanut' } }]);
+    expect(disclosed).toEqual(['AllergyIntolerance.code', 'AllergyIntolerance.id']);
+  });
+
+  it('modifier extensions are kept when the path lists them: on the resource, on a backbone element, or under a listed extension', () => {
+    const allergy: FhirResource = {
+      resourceType: 'AllergyIntolerance',
+      id: 'a1',
+      modifierExtension: REFUTED,
+      code: { text: 'Penicillin' },
+      reaction: [{ manifestation: [{ text: 'Hives' }], modifierExtension: REFUTED }, { manifestation: [{ text: 'Rash' }], severity: 'mild' }],
+    };
+    const whole = dataView(view('a', [{ type: 'AllergyIntolerance', fields: ['code', 'modifierExtension', 'reaction.manifestation', 'reaction.modifierExtension'] }]));
+    expect(applyView(whole, [allergy], NOW)).toEqual({
+      resources: [{ resourceType: 'AllergyIntolerance', id: 'a1', modifierExtension: REFUTED, code: { text: 'Penicillin' }, reaction: [{ manifestation: [{ text: 'Hives' }], modifierExtension: REFUTED }, { manifestation: [{ text: 'Rash' }] }] }],
+      disclosed: ['AllergyIntolerance.code', 'AllergyIntolerance.id', 'AllergyIntolerance.modifierExtension', 'AllergyIntolerance.reaction.manifestation', 'AllergyIntolerance.reaction.modifierExtension'],
+    });
+    // A path into the modifier extension (`modifierExtension.url`) lists it too; a reaction whose
+    // modifier is not listed is dropped.
+    const url = dataView(view('a', [{ type: 'AllergyIntolerance', fields: ['code', 'modifierExtension.url', 'reaction.manifestation'] }]));
+    expect(one(url, allergy)).toEqual({ resourceType: 'AllergyIntolerance', id: 'a1', modifierExtension: [{ url: REFUTED[0]?.url }], code: { text: 'Penicillin' }, reaction: [{ manifestation: [{ text: 'Rash' }] }] });
+    // Below a path naming `extension`, everything is kept, modifier extensions included.
+    const ext = dataView(view('p', [{ type: 'Patient', fields: ['extension'] }]));
+    const nested = [{ url: 'a', modifierExtension: REFUTED, extension: [{ url: 'b', valueString: 'x' }] }];
+    expect(one(ext, { resourceType: 'Patient', id: 'p1', extension: nested })).toEqual({ resourceType: 'Patient', id: 'p1', extension: nested });
   });
 
   it('a whole choice element keeps only its real variants, and discloses the one present', () => {

@@ -28,7 +28,7 @@
 import { clinicalInstantOf } from '../clinical-date.js';
 import type { FhirResource, SupportedResourceType } from '../fhir-resource.js';
 import type { DataView, ViewResource } from './data-view.js';
-import { isPlainObject, projectResource } from './project-resource.js';
+import { hasModifier, isPlainObject, projectResource } from './project-resource.js';
 import { windowBounds } from './window-bounds.js';
 import type { WindowBounds } from './window-bounds.js';
 
@@ -50,6 +50,9 @@ export function applyView(view: DataView, resources: readonly FhirResource[], no
     if (!isPlainObject(resource) || typeof resource.resourceType !== 'string') continue;
     const found = entries.get(resource.resourceType);
     if (found === undefined) continue;
+    // A resource whose meaning is changed by a modifier extension the view does not show is
+    // withheld whole (fail closed) rather than shown as if unmodified.
+    if (hasModifier(resource) && !found.entry.paths.some((p) => p.path === 'modifierExtension' || p.path.startsWith('modifierExtension.'))) continue;
     if (found.bounds !== undefined) {
       const at = clinicalInstantOf(resource);
       if (at === undefined || at < found.bounds.from || at > found.bounds.to) continue;

@@ -66,6 +66,11 @@ function treeOf(paths: readonly ViewPath[]): ProjectionNode {
   return root;
 }
 
+/** Whether an element (or resource) carries a modifier extension (FHIR R4 extensibility.html#modifierExtension). */
+export function hasModifier(v: unknown): boolean {
+  return isPlainObject(v) && Object.hasOwn(v, 'modifierExtension');
+}
+
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const proto: unknown = Object.getPrototypeOf(v);
@@ -87,6 +92,9 @@ function copyJson(value: unknown, keepExtensions: boolean, depth: number, ancest
   if (typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (!Array.isArray(value) && !isPlainObject(value)) return undefined;
+  // An element carrying a modifier extension the view does not show may mean something else
+  // (refuted, negated): FHIR forbids treating it as unmodified, so it is dropped, not stripped.
+  if (!keepExtensions && hasModifier(value)) return undefined;
   if (ancestors.has(value)) return undefined;
   ancestors.add(value);
   let result: unknown;
@@ -113,6 +121,7 @@ function project(value: unknown, node: ProjectionNode, depth: number, ancestors:
   if (depth > MAX_DEPTH) return undefined;
   if (node.terminal) return copyJson(value, node.keepExtensions, depth, ancestors);
   if (!Array.isArray(value) && !isPlainObject(value)) return undefined;
+  if (hasModifier(value) && !node.children.has('modifierExtension')) return undefined;
   if (ancestors.has(value)) return undefined;
   ancestors.add(value);
   let result: unknown;
