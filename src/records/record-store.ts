@@ -65,6 +65,16 @@ export class RecordStore {
     const now = this.clock.now().toISOString();
     const keys = new Map<string, DataKey>();
     const erased = await this.erasedAmong(trx, [...new Set(items.flatMap((i) => (i.patientId === undefined ? [] : [i.patientId])))]);
+    // The same person fed again under a new id is still erased (see `erase`): their new id is
+    // tombstoned too, so the rest of their chart is refused now and in later imports.
+    for (const { resource } of items) {
+      if (resource.resourceType !== 'Patient' || erased.has(resource.id)) continue;
+      if (await this.matchesErasedPerson(trx, resource)) {
+        erased.add(resource.id);
+        await trx.insertInto('patient_state').values({ patient_id: resource.id, erased_at: this.clock.now().toISOString(), erased_by: 'ward:erased-identifier' })
+          .onConflict((oc) => oc.column('patient_id').doNothing()).execute();
+      }
+    }
     const owners = await this.currentOwners(trx, items);
     const refused: RefusedResource[] = [];
     const accepted: ResourceToStore[] = [];
@@ -224,11 +234,25 @@ export class RecordStore {
   async erase(trx: Db, patientId: string, erasedBy: string): Promise<{ resources: number; indexEntries: number; keys: number }> {
     const keys = await this.keys.destroy(trx, patientKeySubject(patientId));
     const resources = await trx.deleteFrom('fhir_resource').where('patient_id', '=', patientId).executeTakeFirst();
+    // The identifier digests stay, re-labelled, as a suppression list: keyed hashes only (no
+    // value can be read back), kept so that the same person fed again under a new id is
+    // refused rather than quietly restored. Names are not kept.
+    await trx.updateTable('patient_index').set({ kind: 'erased-identifier' }).where('patient_id', '=', patientId).where('kind', '=', 'identifier').execute();
     // The Patient row itself is in its own compartment (patient_id = its id), already deleted.
-    const indexEntries = await trx.deleteFrom('patient_index').where('patient_id', '=', patientId).executeTakeFirst();
+    const indexEntries = await trx.deleteFrom('patient_index').where('patient_id', '=', patientId).where('kind', '!=', 'erased-identifier').executeTakeFirst();
     await trx.insertInto('patient_state').values({ patient_id: patientId, erased_at: this.clock.now().toISOString(), erased_by: erasedBy })
       .onConflict((oc) => oc.column('patient_id').doNothing()).execute();
     return { resources: Number(resources.numDeletedRows), indexEntries: Number(indexEntries.numDeletedRows), keys };
+  }
+
+  /** Whether any system-qualified identifier of this Patient belongs to an erased person. */
+  private async matchesErasedPerson(trx: Db, patient: FhirResource & { id: string }): Promise<boolean> {
+    // Only system-qualified identifiers: a bare value (`|123`) could belong to anyone.
+    const terms = patientSearchTerms(patient).identifiers.filter((t) => !t.startsWith('|'));
+    if (terms.length === 0) return false;
+    const digests = await this.index.digests(trx, 'identifier', terms);
+    const hit = await trx.selectFrom('patient_index').select('patient_id').where('kind', '=', 'erased-identifier').where('digest', 'in', digests).limit(1).executeTakeFirst();
+    return hit !== undefined;
   }
 
   async erasedAmong(db: Db, patientIds: readonly string[]): Promise<Set<string>> {

@@ -352,6 +352,20 @@ describe.each(testDialects())('protected records on $name', (dialect: TestDialec
     await expect(w.records.exportPatient(ALICE, WHO, { observerId: 'ward' })).rejects.toMatchObject({ code: 'records.patient_erased' });
     const again = await w.importPath(join(SYNTHEA_BULK, 'Patient.000.ndjson.gz'));
     expect(again.problems.map((p) => p.code)).toEqual(['records.patient_erased']);
+    // The same person fed again under a new id (same record numbers): refused with their chart.
+    const dir = mkdtempSync(join(tmpdir(), 'ward-refeed-'));
+    try {
+      const alice = patients.find((p) => p.id === ALICE)!;
+      writeFileSync(join(dir, 'refeed.ndjson'), [
+        JSON.stringify({ ...alice, id: 'alice-new-id' }),
+        JSON.stringify({ resourceType: 'Condition', id: 'refeed-cond', subject: { reference: 'Patient/alice-new-id' }, code: { text: 'x' } }),
+      ].join('\n'));
+      const refeed = await w.importPath(dir);
+      expect(refeed.problems.map((p) => p.code)).toEqual(['records.patient_erased', 'records.patient_erased']);
+      expect(await w.w.t.db.selectFrom('fhir_resource').select('resource_id').where('patient_id', '=', 'alice-new-id').execute()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
 
     // Nothing recoverable from the database bytes (SQLite: file + WAL; PostgreSQL: rows).
     const dump = await rawDump(w);
