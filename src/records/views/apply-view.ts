@@ -52,6 +52,7 @@ export function applyView(view: DataView, resources: readonly FhirResource[], no
     if (found === undefined) continue;
     // A resource whose meaning is changed by a modifier extension the view does not show is
     // withheld whole (fail closed) rather than shown as if unmodified.
+    if (hasModifier(resource) && !found.entry.paths.some((p) => p.path === 'modifierExtension' || p.path.startsWith('modifierExtension.'))) continue;
     if (found.bounds !== undefined) {
       const at = clinicalInstantOf(resource);
       if (at === undefined || at < found.bounds.from || at > found.bounds.to) continue;
