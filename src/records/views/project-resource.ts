@@ -4,10 +4,12 @@
  * needs). A nested path keeps only its named sub-element in every array item and object on the
  * way (`address.state` keeps `[{ state }]`), and whatever comes out empty is dropped.
  *
- * Inside a listed element, `extension` and `modifierExtension` (and the `_name` twins that
- * carry a primitive's extensions) are removed at every depth unless the path itself names
- * them: US Core and Synthea put race, ethnicity, birthplace, mother's maiden name and the
- * home's latitude and longitude in extensions, none of which a view listing `address` meant.
+ * Inside a listed element, `extension` (and the `_name` twins that carry a primitive's
+ * extensions) are removed at every depth unless the path itself names them: US Core and
+ * Synthea put race, ethnicity, birthplace, mother's maiden name and the home's latitude and
+ * longitude in extensions, none of which a view listing `address` meant. An element carrying
+ * an unlisted `modifierExtension` is dropped whole (its meaning is changed; FHIR R4
+ * extensibility.html#modifierExtension forbids processing it as if unmodified).
  *
  * Pure; only JSON values are copied (strings, finite numbers, booleans, arrays, plain objects),
  * and a value met again inside itself (a cycle, which JSON cannot hold) is dropped.
