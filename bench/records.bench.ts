@@ -18,7 +18,8 @@
  *      per default view, p50/p99/p999 over WARD_BENCH_ITERATIONS reads after warm-up. Same-run
  *      baselines, interleaved in blocks so noise hits every mode alike: the same read path with
  *      the identity sealer (the ratio is what decryption costs) and the raw SQL fetch alone.
- *      Then where the time goes, p50 of each step timed alone.
+ *      Then where the time goes (SQLite): the steps of readPatient replayed one by one,
+ *      interleaved with the real call, p50 of each.
  *   3. Per-field cost of sealField/openField at 64 B, 1 KiB and 8 KiB (a FHIR element, a
  *      resource, a note), ns per op and MB/s, against SHA-256 of the same bytes (same run).
  *
@@ -32,7 +33,8 @@
  *      default 100; baselines half as many: the run stays near 3 minutes),
  *      WARD_BENCH_FIELD_SECONDS (per field operation, size and pass, default 0.1; best of 5
  *      interleaved passes),
- *      WARD_TEST_PG_URL (default the local test server), WARD_BENCH_SKIP_PG=1.
+ *      WARD_TEST_PG_URL (default the local test server), WARD_BENCH_SKIP_PG=1 (or
+ *      WARD_TEST_DIALECTS=sqlite).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,6 +42,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
+import { auditEntryOf } from '../src/audit/audit-entry-of.js';
 import { createAuditWorld } from '../src/audit/testing/audit-world.js';
 import type { AuditWorld } from '../src/audit/testing/audit-world.js';
 import { createLocalKeyFile } from '../src/storage/local-key-file.js';
@@ -53,7 +56,7 @@ import { DATA_VIEW_NAMES } from '../src/policy/data-views.js';
 import { buildRecords } from '../src/records/build-records.js';
 import type { RecordsServices } from '../src/records/build-records.js';
 import type { ReadContext } from '../src/records/records-service.js';
-import { cipherBindingOf } from '../src/records/record-store.js';
+import { cipherBindingOf, collectReferences } from '../src/records/record-store.js';
 import type { ReadPlanEntry } from '../src/records/record-store.js';
 import type { FhirResource } from '../src/records/fhir-resource.js';
 import type { ImportItem } from '../src/records/import/import-item.js';
@@ -405,15 +408,15 @@ async function readViews(aes: World, plain: World, patientId: string, label: str
   const blocks = 10;
   const per = Math.max(1, Math.ceil(iterations / blocks));
   const perBase = Math.max(1, Math.ceil(baselineIterations / blocks));
-  // Every view once in each world first, so the first view measured is not the JIT's warm-up.
+  // Every view a few times in each world first, so the first view measured is not the JIT's warm-up.
   for (let i = 0; i < 3; i++) {
     for (const view of views.views.keys()) {
       for (const w of [aes, plain]) await w.services.records.readPatient(patientId, readContext(view));
     }
   }
-  for (const view of views.views.keys()) {
+  for (const [view, dataView] of views.views) {
     const rc = readContext(view);
-    const plan = viewPlan(views.get(view) ?? (() => { throw new Error(view); })(), NOW);
+    const plan = viewPlan(dataView, NOW);
     const first = await aes.services.records.readPatient(patientId, rc);
     const check = await plain.services.records.readPatient(patientId, rc);
     if (first.resources.length !== check.resources.length || first.disclosed.join() !== check.disclosed.join()) {
@@ -435,6 +438,7 @@ async function readViews(aes: World, plain: World, patientId: string, label: str
     results.push(f);
   }
   console.log(`\nview reads, ${label}: readPatient of the 1,000-resource patient, per view ${fmt(per * blocks)} AES-GCM reads, ${fmt(perBase * blocks)} of each baseline, interleaved (ms; below 1,000 reads p999 is the max)`);
+  console.log('  (res: resources returned, shared ones included; elems: elements disclosed; rows: rows the plan fetches)');
   console.log('  view          res  elems  rows |  AES-GCM p50    p99   p999 | identity p50    p99   p999 | AES/identity p50   p99 | SQL fetch p50   p99');
   for (const f of results) {
     console.log(
@@ -444,35 +448,79 @@ async function readViews(aes: World, plain: World, patientId: string, label: str
   return results;
 }
 
-/** p50 of each step of a read, timed alone on the AES world: what the total is made of. */
-async function breakdown(world: World, patientId: string, label: string, figures: readonly ViewFigures[] | undefined): Promise<void> {
-  const n = 30;
-  const store = world.services.store;
-  const p50 = async (fn: () => Promise<unknown>): Promise<number> => {
-    const xs: number[] = [];
-    await timed(fn, 10, []);
-    await timed(fn, n, xs);
-    return pct(xs.sort((a, b) => a - b), 50);
+/**
+ * What a read is made of, on the AES world: the steps of `RecordsService.readPatient` replayed
+ * one by one (a copy of its orchestration: state check, own rows, view, shared resources the
+ * shown ones reference, audit append), each timed, interleaved with the real call so both see
+ * the same machine. p50 of each step; the steps' total should match readPatient.
+ */
+async function breakdown(world: World, patientId: string, label: string, perView: boolean): Promise<void> {
+  const n = 40;
+  const { store, records } = world.services;
+  const p50 = (xs: number[]): number => pct(xs.sort((a, b) => a - b), 50);
+  const lap = async (fn: () => Promise<unknown>, into: number[]): Promise<void> => {
+    const t0 = performance.now();
+    await fn();
+    into.push(performance.now() - t0);
   };
-  const appendAlone = await p50(() => world.w.log.append({ who: WHO, action: 'patient.read', outcome: 'success', patient: patientId, purpose: 'TREAT', view: 'clinical', disclosed: ['Patient.id'], details: { resources: 1 } }));
-  const state = await p50(() => store.state(patientId));
-  console.log(`\nwhere a read's time goes, ${label} (p50 ms of each step alone, ${fmt(n)} runs; AES-GCM world):`);
-  console.log(`  every view: patient state check ${ms(state)}, durable audit append alone ${ms(appendAlone)}`);
-  if (figures === undefined) return;
-  console.log('  view          SQL fetch   readOwn (fetch+decrypt+parse)   applyView   sum of steps   readPatient   rest');
-  for (const f of figures) {
-    const view = views.get(f.view);
-    if (view === undefined) continue;
-    const plan = viewPlan(view, NOW);
-    const read = await p50(() => store.readOwn(patientId, plan));
-    const resources = await store.readOwn(patientId, plan);
-    const apply = await p50(async () => applyView(view, resources, NOW));
-    const sum = state + read + apply + appendAlone;
-    const whole = pct(f.aes, 50);
-    console.log(`  ${f.view.padEnd(12)} ${ms(pct(f.sql, 50)).padStart(10)} ${ms(read).padStart(31)} ${ms(apply).padStart(11)} ${ms(sum).padStart(14)} ${ms(whole).padStart(13)} ${ms(whole - sum).padStart(6)}`);
+  const append = (view: string, disclosed: string[], resources: number): Promise<unknown> =>
+    world.w.log.append(auditEntryOf(WHO, 'patient.read', 'success', { purpose: 'TREAT', patient: patientId, resource: { type: 'Patient', id: patientId }, view, disclosed, details: { resources, views: views.version } }));
+  const appendAlone: number[] = [];
+  const stateAlone: number[] = [];
+  for (let i = 0; i < n; i++) {
+    await lap(() => append('audit', ['Patient.id'], 1), appendAlone);
+    await lap(() => store.state(patientId), stateAlone);
   }
-  console.log('  (SQL fetch and readPatient: p50 from the table above; sum = state check + readOwn + applyView + audit append;');
-  console.log('   rest = readPatient - sum: the shared resources the shown ones reference (collect, fetch, decrypt, project), and noise)');
+  console.log(`
+where a read's time goes, ${label} (AES-GCM world; p50 ms over ${n} runs of each step, interleaved):`);
+  console.log(`  every view: patient state check ${ms(p50(stateAlone))}, durable audit append of one entry ${ms(p50(appendAlone))}`);
+  if (!perView) return;
+  console.log('  view          state  SQL fetch  decrypt+parse  applyView  shared refs  audit append   steps total  readPatient');
+  for (const [name, view] of views.views) {
+    const t = { state: [] as number[], fetch: [] as number[], own: [] as number[], apply: [] as number[], shared: [] as number[], append: [] as number[], total: [] as number[], whole: [] as number[] };
+    const plan = viewPlan(view, NOW);
+    for (let i = 0; i < n + 5; i++) {
+      const whole: number[] = [];
+      await lap(() => records.readPatient(patientId, readContext(name)), whole);
+      const steps = { state: [] as number[], fetch: [] as number[], own: [] as number[], apply: [] as number[], shared: [] as number[], append: [] as number[] };
+      await lap(() => store.state(patientId), steps.state);
+      await lap(() => fetchRows(world.w.t.db, patientId, plan), steps.fetch);
+      let rows: FhirResource[] = [];
+      await lap(async () => { rows = await store.readOwn(patientId, plan); }, steps.own);
+      let own: ReturnType<typeof applyView> = { resources: [], disclosed: [] };
+      await lap(async () => { own = applyView(view, rows, NOW); }, steps.apply);
+      let disclosed = own.disclosed;
+      let shown = own.resources.length;
+      await lap(async () => {
+        const types = new Set<string>(plan.map((p) => p.type));
+        const wanted = new Map<string, Set<string>>();
+        collectReferences(own.resources, (type, id) => {
+          if (!types.has(type) || type === 'Patient') return;
+          let ids = wanted.get(type);
+          if (ids === undefined) wanted.set(type, (ids = new Set()));
+          ids.add(id);
+        });
+        if (wanted.size === 0) return;
+        const shared = applyView(view, await store.readShared(wanted), NOW);
+        disclosed = [...new Set([...own.disclosed, ...shared.disclosed])].sort();
+        shown += shared.resources.length;
+      }, steps.shared);
+      await lap(() => append(name, disclosed, shown), steps.append);
+      if (i < 5) continue; // warm-up
+      t.whole.push(whole[0] ?? Number.NaN);
+      let total = 0;
+      for (const k of ['state', 'fetch', 'own', 'apply', 'shared', 'append'] as const) {
+        const v = steps[k][0] ?? Number.NaN;
+        t[k].push(v);
+        if (k !== 'fetch') total += v;
+      }
+      t.total.push(total);
+    }
+    const fetch = p50(t.fetch);
+    console.log(`  ${name.padEnd(12)} ${ms(p50(t.state)).padStart(6)} ${ms(fetch).padStart(10)} ${ms(p50(t.own) - fetch).padStart(14)} ${ms(p50(t.apply)).padStart(10)} ${ms(p50(t.shared)).padStart(12)} ${ms(p50(t.append)).padStart(13)} ${ms(p50(t.total)).padStart(13)} ${ms(p50(t.whole)).padStart(12)}`);
+  }
+  console.log('  (decrypt+parse = readOwn - the same SQL fetch alone; shared refs = collect the references of the shown resources,');
+  console.log('   fetch, decrypt and project the shared ones; steps total excludes the separate SQL fetch)');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -613,7 +661,7 @@ for (const dialect of dialects) {
     if (aes === undefined || plain === undefined) throw new Error('worlds');
     const sqliteRun = dialect.name === 'sqlite';
     const figures = await readViews(aes, plain, synthetic.patientId, label, sqliteRun ? ITERATIONS : PG_ITERATIONS, sqliteRun ? Math.ceil(ITERATIONS / 4) : Math.ceil(PG_ITERATIONS / 2));
-    await breakdown(aes, synthetic.patientId, label, sqliteRun ? figures : undefined);
+    await breakdown(aes, synthetic.patientId, label, sqliteRun);
     const worst = figures.reduce((a, b) => (pct(b.aes, 99) > pct(a.aes, 99) ? b : a));
     for (const f of figures) {
       summary[`${tag}read_${f.view}_p99_ms`] = pct(f.aes, 99).toFixed(2);

@@ -195,15 +195,16 @@ export class RecordStore {
     return this.decryptRows(rows, patientKeySubject(patientId));
   }
 
-  /** Decrypt shared resources (practitioners, locations...) by type and id; at most 1,000 per type. */
+  /** Decrypt shared resources (practitioners, locations...) by type and id. */
   async readShared(wanted: ReadonlyMap<string, ReadonlySet<string>>): Promise<FhirResource[]> {
     const out: FhirResource[] = [];
     for (const [type, ids] of wanted) {
-      const list = [...ids].slice(0, 1000);
-      if (list.length === 0) continue;
-      const rows = await this.db.selectFrom('fhir_resource').select(['resource_type', 'resource_id', 'key_subject', 'key_version', 'body'])
-        .where('resource_type', '=', type).where('resource_id', 'in', list).where('patient_id', 'is', null).orderBy('resource_id').execute();
-      out.push(...(await this.decryptRows(rows, DIRECTORY_SUBJECT)));
+      const all = [...ids].sort();
+      for (let i = 0; i < all.length; i += 500) {
+        const rows = await this.db.selectFrom('fhir_resource').select(['resource_type', 'resource_id', 'key_subject', 'key_version', 'body'])
+          .where('resource_type', '=', type).where('resource_id', 'in', all.slice(i, i + 500)).where('patient_id', 'is', null).orderBy('resource_id').execute();
+        out.push(...(await this.decryptRows(rows, DIRECTORY_SUBJECT)));
+      }
     }
     return out;
   }

@@ -22,6 +22,7 @@ import type { FhirResource } from './fhir-resource.js';
 import { FHIR_ID_PATTERN } from './fhir-resource.js';
 import type { RecordStore } from './record-store.js';
 import { collectReferences } from './record-store.js';
+import { PATIENT_COMPARTMENT_RULES } from './patient-compartment.js';
 import type { ViewCatalog } from './views/view-catalog.js';
 import type { DataView } from './views/data-view.js';
 import { applyView, viewPlan } from './views/apply-view.js';
@@ -98,15 +99,17 @@ export class RecordsService {
   private async throughView(patientId: string, view: DataView, now: Date): Promise<{ resources: FhirResource[]; disclosed: string[] }> {
     const plan = viewPlan(view, now);
     const own = applyView(view, await this.store.readOwn(patientId, plan), now);
-    const sharedTypes = new Set(plan.map((p) => p.type));
+    // Only types that live outside any patient's chart (practitioners, organizations...): a
+    // reference to another chart's resource is never followed.
+    const sharedTypes: ReadonlySet<string> = new Set(plan.map((p) => p.type).filter((t) => PATIENT_COMPARTMENT_RULES[t] === 'shared'));
     const wanted = new Map<string, Set<string>>();
     collectReferences(own.resources, (type, id) => {
-      if (!(sharedTypes as ReadonlySet<string>).has(type) || type === 'Patient') return;
+      if (!sharedTypes.has(type)) return;
       let ids = wanted.get(type);
       if (ids === undefined) wanted.set(type, (ids = new Set()));
       ids.add(id);
     });
-    if (wanted.size === 0) return own;
+    if (wanted.size === 0 || sharedTypes.size === 0) return own;
     const shared = applyView(view, await this.store.readShared(wanted), now);
     return { resources: [...own.resources, ...shared.resources], disclosed: [...new Set([...own.disclosed, ...shared.disclosed])].sort() };
   }
