@@ -23,6 +23,7 @@ import type { RunResult } from './testing/run-ward.js';
 import { expectOk, expectOneLineFailure, jsonLines, tableRows } from './testing/cli-expectations.js';
 import type { JsonObject } from './testing/cli-expectations.js';
 import { countWardDb, queryWardDb } from './testing/ward-db-reader.js';
+import { serveWard } from './testing/serve-ward.js';
 import type { WardDbTarget } from './testing/ward-db-reader.js';
 import { createTestPgDatabase, testDialects } from '../storage/testing/test-databases.js';
 
@@ -242,7 +243,8 @@ for (const { name: dialect } of testDialects()) {
       expect(r.stderr).toBe('');
       expectNoCanaries(r.stdout + r.stderr, [...bundlePatients, ...bulkPatients], 'the import report');
       expect(await countWardDb(site.db, "select count(*) as n from fhir_resource where resource_type = 'Patient'")).toBe(19);
-      // Some providers are in both sets (same ids): they are updated, not duplicated.
+      // Some providers come more than once (same ids, several bundles): they are updated, not
+      // duplicated (on PostgreSQL a batch holding one twice once failed the whole import).
       const held = await countWardDb(site.db, 'select count(*) as n from fhir_resource');
       expect(held).toBeGreaterThan(6983 + 600);
       expect(held).toBeLessThanOrEqual(6983 + 674);
@@ -495,6 +497,8 @@ for (const { name: dialect } of testDialects()) {
         { resourceType: 'Encounter', id: 'enc-good-1', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: { reference: 'Patient/imp-good-1' }, period: { start: '2019-03-04T10:00:00Z' } },
         { resourceType: 'Patient', id: 'imp-bad-1', gender: family, birthDate: given },
         { resourceType: 'Condition', id: 'cond-bad-1', subject: { reference: 'Patient/imp-good-1' }, onsetDateTime: ssn },
+        // A value where a type name belongs: FHIR's rule text quotes it ("Unknown data type: ...").
+        { resourceType: 'Patient', id: 'imp-bad-3', contained: [{ resourceType: ssn }] },
       ].map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
       // A real bundle under a neutral name, one Encounter broken with the patient's own name and SSN.
       const bundle = asObject(JSON.parse(readFileSync(join(BUNDLES, HINTZ_BUNDLE), 'utf8')));
@@ -509,17 +513,18 @@ for (const { name: dialect } of testDialects()) {
       /^ {2}feed\.ndjson:2: import\.invalid_json: /m,
       /^ {2}feed\.ndjson:4: records\.invalid_resource: .*Patient\.gender/m,
       /^ {2}feed\.ndjson:5: records\.invalid_resource: .*Condition\.onset/m,
+      /^ {2}feed\.ndjson:6: records\.invalid_resource: .*Patient\.contained\[0\]\.resourceType/m,
     ];
 
     it('--atomic: exit 1, one line on stderr, the problems located in the report, nothing stored (export: not found)', async () => {
       const limited = await site.ward(['import', folder, '--atomic', '--max-problems', '2']);
-      expect(expectOneLineFailure(limited)).toBe('ward: import rolled back (--atomic): 4 invalid resource(s), nothing stored');
+      expect(expectOneLineFailure(limited)).toBe('ward: import rolled back (--atomic): 5 invalid resource(s), nothing stored');
       const lines = limited.stdout.split('\n').filter((l) => l !== '');
-      expect(lines[0]).toBe('stored 0 resource(s) for 0 patient(s); 4 invalid; 14 skipped');
-      expect(lines.slice(-3)).toEqual([expect.stringMatching(/^ {2}bundle\.json#entry\[3\]: /), expect.stringMatching(/^ {2}feed\.ndjson:2: /), '  ... 2 more']);
+      expect(lines[0]).toBe('stored 0 resource(s) for 0 patient(s); 5 invalid; 14 skipped');
+      expect(lines.slice(-3)).toEqual([expect.stringMatching(/^ {2}bundle\.json#entry\[3\]: /), expect.stringMatching(/^ {2}feed\.ndjson:2: /), '  ... 3 more']);
 
       const r = await site.ward(['import', folder, '--atomic']);
-      expect(expectOneLineFailure(r)).toBe('ward: import rolled back (--atomic): 4 invalid resource(s), nothing stored');
+      expect(expectOneLineFailure(r)).toBe('ward: import rolled back (--atomic): 5 invalid resource(s), nothing stored');
       for (const l of LOCATIONS) expect(r.stdout).toMatch(l);
       expectNoCanaries(r.stdout + r.stderr, [leaked, ...bundlePatients], 'the import report');
 
@@ -544,9 +549,9 @@ for (const { name: dialect } of testDialects()) {
       expect(r.stderr).toBe('');
       const lines = r.stdout.split('\n').filter((l) => l !== '');
       // Hintz's bundle: 57 kept less the broken Encounter; the feed: imp-good-1 and its Encounter.
-      expect(lines[0]).toBe('stored 58 resource(s) for 2 patient(s); 4 invalid; 14 skipped');
+      expect(lines[0]).toBe('stored 58 resource(s) for 2 patient(s); 5 invalid; 14 skipped');
       for (const l of LOCATIONS) expect(r.stdout).toMatch(l);
-      expect(lines.filter((l) => l.startsWith('  '))).toHaveLength(4);
+      expect(lines.filter((l) => l.startsWith('  '))).toHaveLength(5);
       expectNoCanaries(r.stdout + r.stderr, [leaked, ...bundlePatients], 'the import report');
       expect(r.stdout).not.toContain('Quillfeather');
 
@@ -558,7 +563,7 @@ for (const { name: dialect } of testDialects()) {
       const resources = readBundle(his).resources;
       expect(resources.some((x) => x.resourceType === 'Patient' && x.id === HINTZ)).toBe(true);
       expect(resources.some((x) => x.resourceType === 'Encounter' && x.period !== undefined && JSON.stringify(x.period).includes(hintz?.canaries[0] ?? '?'))).toBe(false);
-      for (const id of ['imp-good-2', 'imp-bad-1']) {
+      for (const id of ['imp-good-2', 'imp-bad-1', 'imp-bad-3']) {
         expect(await countWardDb(site.db, 'select count(*) as n from fhir_resource where resource_id = $1', [id]), id).toBe(0);
       }
       expect(await countWardDb(site.db, "select count(*) as n from fhir_resource where resource_id = 'cond-bad-1'")).toBe(0);
@@ -566,6 +571,47 @@ for (const { name: dialect } of testDialects()) {
     }, TIMEOUT);
   });
 }
+
+describe.skipIf(!testDialects().some((d) => d.name === 'sqlite'))('erasure while `ward serve` holds the SQLite database open', () => {
+  it('the WAL, which the server keeps alive, is cut too: neither ward.db nor ward.db-wal keeps the wrapped key', async () => {
+    const site = await newSite('sqlite');
+    const server = await serveWard(site.data);
+    try {
+      expect(expectOk(await site.ward(['import', join(BUNDLES, HINTZ_BUNDLE)])).split('\n')[0]).toBe('stored 57 resource(s) for 1 patient(s); 0 invalid; 14 skipped');
+      const [key] = await queryWardDb<{ wrapped: Buffer }>(site.db, 'select wrapped from data_key where subject = $1', [`patient:${HINTZ}`]);
+      const wrapped = Buffer.from(key?.wrapped ?? Buffer.alloc(0));
+      expect(wrapped.length).toBe(61);
+      const digests = (await queryWardDb<{ digest: string }>(site.db, "select digest from patient_index where patient_id = $1 and kind = 'name-birthdate'", [HINTZ])).map((d) => d.digest);
+      const wal = join(site.data, 'ward.db-wal');
+      // The control: with the server holding the database, the WAL outlives each command and
+      // holds the new data key's page.
+      expect(existsSync(wal)).toBe(true);
+      expect(readFileSync(wal).includes(wrapped)).toBe(true);
+
+      const resources = await countWardDb(site.db, 'select count(*) as n from fhir_resource where patient_id = $1', [HINTZ]);
+      const erased = await site.ward(['patient', 'erase', HINTZ]);
+      expect(expectOk(erased)).toMatch(new RegExp(`^erased patient ${HINTZ}: data key destroyed, ${resources} resource`));
+      expect(erased.stderr).toBe('');
+      const hintz = bundlePatients.find((p) => p.id === HINTZ);
+      const needles = [
+        { what: 'wrapped data key', bytes: wrapped },
+        ...digests.map((d) => ({ what: `name/birth-date digest ${d}`, bytes: Buffer.from(d, 'utf8') })),
+        ...(hintz?.canaries ?? []).map((c) => ({ what: `canary ${c}`, bytes: Buffer.from(c, 'utf8') })),
+      ];
+      const files = ['ward.db', 'ward.db-wal'].map((f) => join(site.data, f)).filter((f) => existsSync(f));
+      expect(files).toHaveLength(2);
+      const found = files.flatMap((f) => {
+        const bytes = readFileSync(f);
+        return needles.filter((n) => bytes.includes(n.bytes)).map((n) => `${n.what} in ${f}`);
+      });
+      expect(found).toEqual([]);
+    } finally {
+      const stopped = await server.stop();
+      expect(stopped.code, server.stderr()).toBe(0);
+    }
+    expectOk(await site.ward(['audit', 'verify']));
+  }, TIMEOUT);
+});
 
 // The data must be where the suite expects it (a missing folder must fail, not skip).
 describe('the synthetic data the suite reads', () => {

@@ -105,11 +105,12 @@ describe('validateResource', () => {
     expect(validateResource({ ...patient, _birthDate: CANARY })).toEqual(['Patient: the resource is malformed and could not be checked']);
   });
 
-  it('keeps names of unknown elements, truncated, and masks keys that are not names', () => {
-    expect(validateResource({ ...patient, favouriteColour: 'blue' })).toEqual(['Patient.favouriteColour: not an element of this type in FHIR R4']);
+  it('never prints an unknown element\'s name: a mangled export can put a name where a key belongs', () => {
+    expect(validateResource({ ...patient, favouriteColour: 'blue' })).toEqual(['Patient.<unknown element>: not an element of this type in FHIR R4']);
+    expect(validateResource({ ...patient, Schumm995: 'Gladys682' })).toEqual(['Patient.<unknown element>: not an element of this type in FHIR R4']);
+    expect(validateResource({ ...patient, [`${CANARY} Smith`]: 1 })).toEqual(['Patient.<unknown element>: not an element of this type in FHIR R4']);
     const long = `a${'b'.repeat(60)}`;
-    expect(validateResource({ ...patient, [long]: 1 })).toEqual([`Patient.a${'b'.repeat(31)}...: not an element of this type in FHIR R4`]);
-    expect(validateResource({ ...patient, [`${CANARY} Smith`]: 1 })).toEqual(['Patient.<unnamed>: not an element of this type in FHIR R4']);
+    expect(safeExpression(`Patient.${long}`, 'Patient')).toBe(`Patient.a${'b'.repeat(31)}...`);
     expect(safeExpression('Claim.diagnosis[0].diagnosis[x]', 'Claim')).toBe('Claim.diagnosis[0].diagnosis[x]');
     expect(safeExpression(undefined, 'Claim')).toBe('Claim');
   });

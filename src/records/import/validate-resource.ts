@@ -121,8 +121,11 @@ export function validateResource(resource: FhirResource): string[] {
     // Warnings (Medplum downgrades reference target-type mismatches) do not make a resource
     // invalid, as in Medplum's own server.
     if (issue.severity !== 'error' && issue.severity !== 'fatal') continue;
-    const expression = safeExpression(issue.expression?.[0], type);
+    let expression = safeExpression(issue.expression?.[0], type);
     const rule = safeRule(issue);
+    // An unknown element's name comes from the data, and a mangled export can put a value
+    // (a name) where a key belongs: the report says where, never what.
+    if ((issue.details?.text ?? '').startsWith('Invalid additional property')) expression = expression.replace(/\.[^.]*$/, '.<unknown element>');
     // The id and contained-type rules above already say it, in Ward's words.
     if (idReported && expression === `${type}.id`) continue;
     if (containedProblems.length > 0 && rule === UNKNOWN_TYPE) continue;
