@@ -3,7 +3,7 @@
  * default: the main figures) and on PostgreSQL when it is reachable (labelled), prints:
  *
  *   1. Import throughput, resources stored per second, of the Synthea bulk sample
- *      (../shared/data/fhir-r4-synthea-bulk-10-patients) with AES-256-GCM and with an identity
+ *      (test-data/fhir-r4-synthea-bulk-10-patients) with AES-256-GCM and with an identity
  *      sealer (no encryption; defined here, never in src/), alternating modes, a fresh database
  *      per round; best and median per mode and the encryption cost in % (throughput lost), in
  *      wall-clock time and in this process's CPU time (far less disturbed by other tenants).
@@ -75,7 +75,7 @@ const FIELD_PASSES = 5;
 const NOW = new Date('2026-12-01T12:00:00.000Z');
 const DAY = 86_400_000;
 const SPAN_DAYS = 3 * 365;
-const BULK = fileURLToPath(new URL('../../shared/data/fhir-r4-synthea-bulk-10-patients', import.meta.url));
+const BULK = fileURLToPath(new URL('../test-data/fhir-r4-synthea-bulk-10-patients', import.meta.url));
 const WHO = { id: 'usr_bench', kind: 'person' } as const;
 const started = performance.now();
 

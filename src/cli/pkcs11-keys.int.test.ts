@@ -8,11 +8,11 @@
  *
  * Without SoftHSM2 the suite is skipped locally with the reason, and fails in CI (`CI=true`).
  */
+import { SYNTHEA_BULK, SYNTHEA_BUNDLES } from '../records/testing/synthea-data.js';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWard } from './testing/run-ward.js';
 import type { RunResult } from './testing/run-ward.js';
@@ -22,9 +22,8 @@ import type { WardDbTarget } from './testing/ward-db-reader.js';
 import { createSoftHsmToken, disposeSoftHsm, softHsmConfig, softHsmStatus } from '../storage/keys/testing/softhsm.js';
 import type { SoftHsmToken } from '../storage/keys/testing/softhsm.js';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
-const BUNDLES = join(DATA, 'fhir-r4-synthea-bundles');
-const BULK_PATIENTS = join(DATA, 'fhir-r4-synthea-bulk-10-patients', 'Patient.000.ndjson.gz');
+const BUNDLES = SYNTHEA_BUNDLES;
+const BULK_PATIENTS = join(SYNTHEA_BULK, 'Patient.000.ndjson.gz');
 /** Ned Hintz (from his bundle) and Gladys Schumm (from the bulk Patient file). */
 const HINTZ = '616eaeb2-a67a-44e5-a7e6-9bbd85e47c5c';
 const SCHUMM = 'a4a401d1-a46a-eb4a-8a38-760d5d79d6ec';

@@ -3,18 +3,18 @@
  * for `import`, `patient export|hold|holds|release-hold|erase` and `keys status|rotate`, on
  * SQLite and on PostgreSQL (DATABASE_URL; `WARD_TEST_DIALECTS` narrows the list), each on one
  * data directory whose tests build on each other's state, in file order. Input is Synthea's
- * synthetic FHIR R4 data from ../shared/data. Checked: exit codes (0, 3 for a partial import,
+ * synthetic FHIR R4 data from test-data/. Checked: exit codes (0, 3 for a partial import,
  * 1 for a rolled-back atomic one), one-line `ward:` errors, reports that name locations and
  * rules but never PHI, the export Bundle with its accounting of disclosures, legal holds and
  * retention stopping erasure, crypto-shredding leaving nothing of the patient at rest (the
  * SQLite file and WAL scanned byte for byte), KEK rotation, and an audit entry for every one
  * of these commands with an intact log at the end.
  */
+import { SYNTHEA_BULK, SYNTHEA_BUNDLES } from '../records/testing/synthea-data.js';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,9 +27,8 @@ import { serveWard } from './testing/serve-ward.js';
 import type { WardDbTarget } from './testing/ward-db-reader.js';
 import { createTestPgDatabase, testDialects } from '../storage/testing/test-databases.js';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
-const BULK = join(DATA, 'fhir-r4-synthea-bulk-10-patients');
-const BUNDLES = join(DATA, 'fhir-r4-synthea-bundles');
+const BULK = SYNTHEA_BULK;
+const BUNDLES = SYNTHEA_BUNDLES;
 
 const TIMEOUT = 180_000;
 

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isWardError } from '../../shared/ward-error.js';
@@ -10,12 +8,11 @@ import type { FhirResource } from '../fhir-resource.js';
 import { PATIENT_COMPARTMENT_RULES, patientOf } from '../patient-compartment.js';
 import type { ImportItem } from './import-item.js';
 import { readImportSource } from './read-import-source.js';
+import { SYNTHEA_BULK, SYNTHEA_BUNDLES } from '../testing/synthea-data.js';
 import type { ReadImportOptions } from './read-import-source.js';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const BULK = resolve(repoRoot, '../shared/data/fhir-r4-synthea-bulk-10-patients');
-const BUNDLES = resolve(repoRoot, '../shared/data/fhir-r4-synthea-bundles');
-const haveData = existsSync(BULK) && existsSync(BUNDLES);
+const BULK = SYNTHEA_BULK;
+const BUNDLES = SYNTHEA_BUNDLES;
 
 /** Stands for PHI in bad fields: must never reach a problem. */
 const CANARY = 'Qx7Canary';
@@ -58,7 +55,7 @@ function expectAttachedToKnownPatients(resources: FhirResource[]): void {
   }
 }
 
-describe.skipIf(!haveData)('readImportSource on the Synthea bulk export (NDJSON, gzip)', () => {
+describe('readImportSource on the Synthea bulk export (NDJSON, gzip)', () => {
   let result: Awaited<ReturnType<typeof read>>;
   beforeAll(async () => {
     const started = performance.now();
@@ -93,7 +90,7 @@ describe.skipIf(!haveData)('readImportSource on the Synthea bulk export (NDJSON,
   });
 });
 
-describe.skipIf(!haveData)('readImportSource on the Synthea transaction Bundles', () => {
+describe('readImportSource on the Synthea transaction Bundles', () => {
   let items: ImportItem[];
   beforeAll(async () => {
     ({ items } = await read(BUNDLES));
@@ -256,7 +253,7 @@ describe('readImportSource on broken input', () => {
     expect(isWardError(error2) && error2.code).toBe('import.unsupported_file');
   });
 
-  it.skipIf(!haveData)('gives the same items for gzip and plain files', async () => {
+  it('gives the same items for gzip and plain files', async () => {
     const plain = join(dir, 'plain');
     const zipped = join(dir, 'zipped');
     await mkdir(plain);

@@ -21,8 +21,7 @@ import type { ImportReport } from '../record-importer.js';
 import type { RecordsSettings } from '../records-service.js';
 
 export const DEFAULT_VIEWS_TEXT = readFileSync(new URL('../../../data/views/default-views.json', import.meta.url), 'utf8');
-export const SYNTHEA_BULK = new URL('../../../../shared/data/fhir-r4-synthea-bulk-10-patients', import.meta.url).pathname;
-export const SYNTHEA_BUNDLES = new URL('../../../../shared/data/fhir-r4-synthea-bundles', import.meta.url).pathname;
+export { SYNTHEA_BULK, SYNTHEA_BUNDLES } from './synthea-data.js';
 export const WHO = { id: 'os:tester', kind: 'person' } as const;
 
 export interface RecordsWorld extends RecordsServices {
