@@ -78,14 +78,19 @@ export function policyFileOf(config: WardConfig): string {
  * edit made without raising the version still shows in the audit trail.
  */
 export function readPolicyFile(file: string): { policy: CompiledPolicy; digest: string } {
+  const { text, digest } = readInstalledFile(file, 'policy.missing', 'policy file');
+  return { policy: parsePolicy(text, { roles: knownRoles, views: DATA_VIEW_NAMES }), digest };
+}
+
+/** A file `ward init` installs (policy, views): its text and the SHA-256 of its bytes. */
+function readInstalledFile(file: string, code: 'policy.missing' | 'views.missing', what: string): { text: string; digest: string } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new WardError('policy.missing', `cannot read the policy file ${file} (run \`ward init --if-missing\` to install the default)`);
+    throw new WardError(code, `cannot read the ${what} ${file} (run \`ward init --if-missing\` to install the default)`);
   }
-  const digest = createHash('sha256').update(text, 'utf8').digest('hex');
-  return { policy: parsePolicy(text, { roles: knownRoles, views: DATA_VIEW_NAMES }), digest };
+  return { text, digest: createHash('sha256').update(text, 'utf8').digest('hex') };
 }
 
 /** Install a shipped default (policy, views) where none exists yet; returns whether it did. */
@@ -112,13 +117,8 @@ export function viewsFileOf(config: WardConfig): string {
  * element must exist in FHIR R4); any problem stops the caller with every problem listed.
  */
 export function readViewsFile(file: string): { views: ViewCatalog; digest: string } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new WardError('views.missing', `cannot read the views file ${file} (run \`ward init --if-missing\` to install the default)`);
-  }
-  return { views: parseViews(text, { names: DATA_VIEW_NAMES }), digest: createHash('sha256').update(text, 'utf8').digest('hex') };
+  const { text, digest } = readInstalledFile(file, 'views.missing', 'views file');
+  return { views: parseViews(text, { names: DATA_VIEW_NAMES }), digest };
 }
 
 /**

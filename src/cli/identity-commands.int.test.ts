@@ -6,6 +6,7 @@
  * stack traces, secrets shown once and never listed or audited, what `policy explain` says,
  * and that every change is audited as the person at the console. All data is synthetic.
  */
+import { STACK_LINE, expectOk, expectOneLineFailure } from './testing/cli-expectations.js';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,24 +17,7 @@ import type { RunResult } from './testing/run-ward.js';
 import { consoleUser } from './console-user.js';
 import { createTestPgDatabase } from '../storage/testing/test-databases.js';
 
-const STACK_LINE = /^\s{4}at /m;
 const KEY_SHAPE = /\bkey: (wak_([a-z2-7]{12})_([A-Za-z0-9_-]{43}))\n/;
-
-/** A failure as the CLI promises it: the exit code, a single `ward: ...` line, no stack trace. */
-function expectOneLineFailure(r: RunResult, code = 1): string {
-  expect(r.code, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(code);
-  expect(r.stderr).not.toMatch(STACK_LINE);
-  const lines = r.stderr.split('\n').filter((l) => l.trim().length > 0);
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^ward: /);
-  return lines[0] ?? '';
-}
-
-function expectOk(r: RunResult): string {
-  expect(r.code, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
-  expect(r.stderr).not.toMatch(STACK_LINE);
-  return r.stdout;
-}
 
 function oneTimePasswordsIn(text: string): string[] {
   return [...text.matchAll(/one-time password:\s*(\S+)/g)].map((m) => m[1] ?? '');

@@ -4,6 +4,7 @@
  * tools depend on: exit codes, one-line errors without stack traces, file permissions, the
  * one-time password shown once, tamper evidence, proofs and exports. All data is synthetic.
  */
+import { STACK_LINE, expectOneLineFailure } from './testing/cli-expectations.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,18 +18,6 @@ import { createTestPgDatabase } from '../storage/testing/test-databases.js';
 
 function ward(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
   return runWard(args, options);
-}
-
-const STACK_LINE = /^\s{4}at /m;
-
-/** A failure as the CLI promises it: non-zero exit, a single `ward: ...` line, no stack trace. */
-function expectOneLineFailure(r: RunResult, code = 1): string {
-  expect(r.code, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(code);
-  expect(r.stderr).not.toMatch(STACK_LINE);
-  const lines = r.stderr.split('\n').filter((l) => l.trim().length > 0);
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^ward: /);
-  return lines[0] ?? '';
 }
 
 function oneTimePasswordsIn(text: string): string[] {
