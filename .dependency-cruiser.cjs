@@ -1,6 +1,7 @@
 /**
  * Module boundaries from docs/DESIGN (see README "Architecture"):
- *   http, cli -> workflows -> {policy, records, deid, models, guards, audit, auth} -> storage -> shared
+ *   http, cli -> workflows -> gateway -> {policy, records, deid, models, guards, audit, auth} -> storage -> shared
+ * (`gateway`, the model call pipeline, sits under workflows: workflows call models through it; ADR 0007.)
  * main.ts is the composition root and may import anything. `deid`, `policy`, `guards` do no I/O.
  */
 const layer = (from, allowed) => ({
@@ -29,10 +30,11 @@ module.exports = {
     layer('audit', ['shared', 'storage']),
     layer('auth', ['shared', 'storage', 'audit', 'policy']),
     layer('records', ['shared', 'storage', 'audit', 'policy']),
-    layer('models', ['shared', 'storage', 'audit', 'deid']),
-    layer('workflows', ['shared', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards']),
-    layer('http', ['shared', 'config', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards', 'workflows']),
-    layer('cli', ['shared', 'config', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards', 'workflows', 'http', 'main']),
+    layer('models', ['shared', 'config', 'storage', 'audit', 'deid']),
+    layer('gateway', ['shared', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards']),
+    layer('workflows', ['shared', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards', 'gateway']),
+    layer('http', ['shared', 'config', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards', 'gateway', 'workflows']),
+    layer('cli', ['shared', 'config', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards', 'gateway', 'workflows', 'http', 'main']),
     {
       name: 'no-test-imports-in-product',
       severity: 'error',

@@ -58,6 +58,20 @@ import { purgeDeleted } from './storage/purge-deleted.js';
 import { tlsServerOptions } from './http/tls-server-options.js';
 import { isLoopbackHost } from './http/loopback-host.js';
 import { systemClock } from './shared/clock.js';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import type { ModelConfig } from './config/models-config.js';
+import { modelConfigSchema } from './config/models-config.js';
+import { ModelRegistry } from './models/model-registry.js';
+import type { ModelAdapter } from './models/model-adapter.js';
+import { OpenAiCompatibleAdapter } from './models/openai-compatible-adapter.js';
+import { EmbeddedAdapter } from './models/embedded-adapter.js';
+import type { Resolve } from './models/egress/guarded-lookup.js';
+import { ChatGateway } from './gateway/chat-gateway.js';
+import { RateLimits } from './gateway/rate-limits.js';
+import { JsonOutputGuard } from './guards/json-output-guard.js';
+import { loadDictionaries } from './deid/load-dictionaries.js';
+import type { DeidDictionaries } from './deid/dictionaries.js';
 import type { Clock } from './shared/clock.js';
 import { WardError } from './shared/ward-error.js';
 
@@ -141,6 +155,73 @@ export async function openKeyProviders(config: WardConfig, paths: WardPaths, env
     await local.close();
     throw e;
   }
+}
+
+/**
+ * The models `ward serve` offers: the configured registry, or, with no model server configured,
+ * the embedded GGUF model from `embeddedModel` (on-prem, run in-process).
+ */
+export function modelConfigsOf(config: Pick<WardConfig, 'models' | 'embeddedModel' | 'dataDir'>): ModelConfig[] {
+  if (config.models.length > 0 || config.embeddedModel === undefined) return config.models;
+  const e = config.embeddedModel;
+  return [modelConfigSchema.parse({
+    id: e.id,
+    adapter: 'embedded',
+    zone: 'on-prem',
+    path: isAbsolute(e.path) ? e.path : join(config.dataDir, e.path),
+    ...(e.threads !== undefined ? { threads: e.threads } : {}),
+    limits: { contextTokens: e.contextTokens, maxTokens: e.maxTokens, concurrency: e.concurrency },
+  })];
+}
+
+/** The concrete adapter of a model (the only place adapters are built). */
+export function openModelAdapter(config: ModelConfig, options: { env?: NodeJS.ProcessEnv; resolve?: Resolve } = {}): Promise<ModelAdapter> {
+  if (config.adapter === 'embedded') {
+    return EmbeddedAdapter.open({
+      path: config.path,
+      // node-llama-cpp's default (4 threads) is ~100x slower on a 2-core machine: leave one core to the server.
+      threads: config.threads ?? Math.max(1, availableParallelism() - 1),
+      contextTokens: config.limits.contextTokens,
+      concurrency: config.limits.concurrency,
+    });
+  }
+  const env = options.env ?? process.env;
+  const apiKey = config.apiKeyEnv !== undefined ? env[config.apiKeyEnv] : undefined;
+  if (config.apiKeyEnv !== undefined && (apiKey === undefined || apiKey === '')) {
+    return Promise.reject(new WardError('config.invalid', `model ${config.id}: environment variable ${config.apiKeyEnv} (its API key) is not set`));
+  }
+  return Promise.resolve(new OpenAiCompatibleAdapter({ config, ...(apiKey !== undefined ? { apiKey } : {}), ...(options.resolve !== undefined ? { resolve: options.resolve } : {}) }));
+}
+
+/** The model gateway over the registry, the records' identifier index and the audit log. */
+export async function buildGateway(input: {
+  config: Pick<WardConfig, 'models' | 'embeddedModel' | 'dataDir' | 'gateway'>;
+  audit: AuditLog;
+  clock: Clock;
+  records: RecordsServices['records'];
+  box: SecretBox;
+  dictionaries?: DeidDictionaries;
+  resolve?: Resolve;
+  env?: NodeJS.ProcessEnv;
+}): Promise<{ gateway: ChatGateway; registry: ModelRegistry }> {
+  const { config, audit, clock, records, box } = input;
+  const registry = await ModelRegistry.open(modelConfigsOf(config), (c) => openModelAdapter(c, {
+    ...(input.env !== undefined ? { env: input.env } : {}),
+    ...(input.resolve !== undefined ? { resolve: input.resolve } : {}),
+  }));
+  const g = config.gateway;
+  const gateway = new ChatGateway({
+    registry,
+    audit,
+    clock,
+    dictionaries: input.dictionaries ?? loadDictionaries(),
+    jsonGuard: new JsonOutputGuard(),
+    rateLimits: new RateLimits({ requestsPerMinute: g.requestsPerMinute, modelRequestsPerMinute: g.modelRequestsPerMinute, tokensPerDay: g.tokensPerDay, clock }),
+    identifierOwners: (candidates) => records.identifierOwners(candidates),
+    hashText: (text) => box.keyedHash('model-audit', text),
+    settings: { externalPhi: g.externalPhi, reidentifyExternal: g.reidentifyExternal },
+  });
+  return { gateway, registry };
 }
 
 export function isInitialized(paths: WardPaths): boolean {
@@ -257,6 +338,8 @@ export interface WardRuntime extends RecordsServices {
   viewsDigest: string;
   paths: WardPaths;
   clock: Clock;
+  /** Sealed secrets and keyed hashes under the local key file. */
+  box: SecretBox;
   /** After an erasure: make the database drop the deleted bytes now (see purge-deleted.ts). */
   afterErase(): Promise<void>;
   /** Close the key providers (HSM sessions). The database and audit log close separately. */
@@ -292,12 +375,14 @@ export async function openRuntime(config: WardConfig, options: { clock?: Clock; 
     throw e;
   }
   const audit = new AuditLog({ db: database.db, clock, signingKey, checkpointSink: checkpointFile });
+  const box = new SecretBox(localKeys);
   const records = buildRecords({ db: database.db, audit, clock, provider: keys.provider, others: keys.others, views: () => views, settings: { retentionYears: config.records.retentionYears } });
   return {
     database, audit, paths, clock, policyDigest, viewsDigest,
     views: () => views,
     ...records,
-    ...buildAccessServices({ db: database.db, audit, clock, box: new SecretBox(localKeys), policy: compiledPolicy, config }),
+    box,
+    ...buildAccessServices({ db: database.db, audit, clock, box, policy: compiledPolicy, config }),
     afterErase: () => purgeDeleted(database),
     closeKeys,
   };
@@ -411,8 +496,14 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
   let timer: NodeJS.Timeout | undefined;
   let app: FastifyInstance | undefined;
   let address: string;
+  let models: ModelRegistry | undefined;
   try {
+    const built = await buildGateway({ config, audit: rt.audit, clock: rt.clock, records: rt.records, box: rt.box });
+    models = built.registry;
+    if (models.list().length === 0) logger.warn('no model configured: set models in ward.json, or embeddedModel.path (WARD_EMBEDDED_MODEL) to a GGUF file');
     app = await buildServer({
+      gateway: built.gateway,
+      gatewayBodyLimit: config.gateway.bodyLimitBytes,
       logger,
       db: rt.database.db,
       audit: rt.audit,
@@ -441,6 +532,7 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
   } catch (e) {
     clearInterval(timer);
     await app?.close().catch(() => undefined);
+    await models?.close();
     await rt.audit.close().catch(() => undefined);
     await rt.database.close();
     await rt.closeKeys();
@@ -448,6 +540,7 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
     throw new WardError('server.listen_failed', `cannot listen on ${config.host}:${config.port}`, { cause: e });
   }
   const server = app;
+  const registry = models;
   logger.info({ address, database: rt.database.dialect, auditKey: keyIdOf(readVerifyKey(rt.paths.verifyKey)) }, 'ward is serving');
   let stopping: Promise<void> | undefined;
   return {
@@ -471,6 +564,7 @@ export async function startWard(config: WardConfig, options: { logger?: Logger; 
           } finally {
             clearInterval(sweep);
           }
+          await registry.close();
           await rt.audit.append({ who: { id: SYSTEM_PRINCIPAL.id, kind: 'system' }, action: 'system.stop', outcome: 'success', reason: `system.${reason.toLowerCase()}` }).catch(() => undefined);
           await rt.audit.close();
         } finally {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { oidcConfigSchema } from './oidc-config.js';
 import { tlsConfigSchema } from './tls-config.js';
 import { recordsConfigSchema } from './records-config.js';
+import { gatewayConfigSchema, modelConfigSchema } from './models-config.js';
 
 function isAddressOrCidr(v: string): boolean {
   const [address, prefix, extra] = v.split('/');
@@ -37,6 +38,25 @@ export const wardConfigSchema = z
     /** HTTPS for `ward serve`: certificate and key (TLS 1.2 or newer). */
     tls: tlsConfigSchema.optional(),
     records: recordsConfigSchema.default({ keyProvider: 'local', retentionYears: 0 }),
+    /** The model registry (see models-config.ts); empty: the embedded model below, if any. */
+    models: z.array(modelConfigSchema).max(64).default([]),
+    /**
+     * With no model server configured, `ward serve` runs this GGUF file in-process (on-prem
+     * zone). Relative paths are read from the data directory. Also `WARD_EMBEDDED_MODEL`.
+     */
+    embeddedModel: z
+      .object({
+        id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/).default('embedded'),
+        path: z.string().min(1),
+        /** Default: cores - 1 (node-llama-cpp's own default is far too slow on small machines). */
+        threads: z.number().int().min(1).max(256).optional(),
+        contextTokens: z.number().int().min(64).max(131_072).default(2048),
+        maxTokens: z.number().int().min(1).max(32_768).default(512),
+        concurrency: z.number().int().min(1).max(64).default(1),
+      })
+      .strict()
+      .optional(),
+    gateway: gatewayConfigSchema.default(gatewayConfigSchema.parse({})),
     /**
      * Reverse proxies (IP addresses or CIDR ranges) whose `X-Forwarded-For` names the real
      * client. Without this, every client behind a TLS-terminating proxy looks like the proxy,

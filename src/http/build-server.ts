@@ -25,6 +25,8 @@ import { breakGlassRoutes } from './routes/break-glass-routes.js';
 import { accessRoutes } from './routes/access-routes.js';
 import { recordsRoutes } from './routes/records-routes.js';
 import type { RecordsService } from '../records/records-service.js';
+import type { ChatGateway } from '../gateway/chat-gateway.js';
+import { modelRoutes } from './routes/model-routes.js';
 import { accessHook } from './authenticate.js';
 import { hstsOnSend, setHsts } from './hsts.js';
 import './http-context.js';
@@ -55,6 +57,10 @@ export interface ServerDeps {
   breakGlass: BreakGlassService;
   /** Patient records, read through the data view each permit names. */
   records: RecordsService;
+  /** The model gateway (OpenAI-compatible API). */
+  gateway: ChatGateway;
+  /** Largest body accepted by the model API, bytes (`gateway.bodyLimitBytes`). */
+  gatewayBodyLimit: number;
   /** Reverse proxies whose `X-Forwarded-For` is believed (IPs or CIDRs); none by default. */
   trustedProxies?: readonly string[];
   /** True while the server should receive traffic (database reachable, not shutting down). */
@@ -163,5 +169,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(breakGlassRoutes, { breakGlass: deps.breakGlass, audit: deps.audit });
   await app.register(accessRoutes, { access: deps.access, audit: deps.audit });
   await app.register(recordsRoutes, { records: deps.records });
+  await app.register(modelRoutes, { gateway: deps.gateway, bodyLimit: deps.gatewayBodyLimit });
   return app;
 }

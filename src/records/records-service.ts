@@ -28,6 +28,9 @@ import type { DataView } from './views/data-view.js';
 import { applyView, viewPlan } from './views/apply-view.js';
 import { identifierTerm, nameBirthDateTerm } from './patient-search-terms.js';
 
+/** The US SSN identifier system (FHIR `http://hl7.org/fhir/sid/us-ssn`). */
+const US_SSN_SYSTEM = 'http://hl7.org/fhir/sid/us-ssn';
+
 type Permit = Extract<AccessDecision, { effect: 'permit' }>;
 type Who = AuditEntryInput['who'];
 
@@ -154,6 +157,23 @@ export class RecordsService {
       }
     });
     return { view: view.name, resources: found, disclosed: [...new Set(perPatient.flatMap((p) => p.disclosed))].sort() };
+  }
+
+  /**
+   * Which patients own these identifier values (exact match in the blind index; nothing is
+   * decrypted, nothing disclosed): the model gateway's output guard asks whether an answer
+   * names a patient outside the request's scope. SSNs are indexed only with their system.
+   */
+  async identifierOwners(candidates: ReadonlyArray<{ type: string; value: string }>): Promise<Map<string, string[]>> {
+    const owners = new Map<string, string[]>();
+    for (const c of candidates) {
+      if (owners.has(c.value)) continue;
+      const terms = c.type === 'SSN' ? [identifierTerm(US_SSN_SYSTEM, c.value), identifierTerm(US_SSN_SYSTEM, c.value.replace(/-/g, ''))] : [identifierTerm(undefined, c.value)];
+      const found = new Set<string>();
+      for (const term of terms) for (const id of await this.store.findPatients('identifier', term)) found.add(id);
+      owners.set(c.value, [...found].sort());
+    }
+    return owners;
   }
 
   /**

@@ -23,7 +23,15 @@ import type { OidcConfig } from '../../config/oidc-config.js';
 import { parsePolicy } from '../../policy/parse-policy.js';
 import { DATA_VIEW_NAMES } from '../../policy/data-views.js';
 import { roles } from '../../auth/roles.js';
-import { buildAccessServices, readPolicyFile, readViewsFile, DEFAULT_POLICY_FILE, DEFAULT_VIEWS_FILE } from '../../main.js';
+import type { ModelConfigInput } from '../../config/models-config.js';
+import { gatewayConfigSchema, modelConfigSchema } from '../../config/models-config.js';
+import type { GatewayConfig } from '../../config/models-config.js';
+import type { Resolve } from '../../models/egress/guarded-lookup.js';
+import type { ChatGateway } from '../../gateway/chat-gateway.js';
+import type { ModelRegistry } from '../../models/model-registry.js';
+import { loadDictionaries } from '../../deid/load-dictionaries.js';
+import type { DeidDictionaries } from '../../deid/dictionaries.js';
+import { buildGateway, buildAccessServices, readPolicyFile, readViewsFile, DEFAULT_POLICY_FILE, DEFAULT_VIEWS_FILE } from '../../main.js';
 import type { AccessServices } from '../../main.js';
 import { createLocalKeyFile } from '../../storage/local-key-file.js';
 import { LocalKeyProvider } from '../../storage/keys/local-key-provider.js';
@@ -42,6 +50,8 @@ export interface HttpWorld extends AuditWorld, AccessServices, RecordsServices {
   userWithToken(username: string, roles: string[]): Promise<{ token: string; id: string; password: string; totpSecret: string }>;
   /** Sign in again as an enrolled person (moves the clock one TOTP step so the code is fresh). */
   login(username: string, password: string, totpSecret: string): Promise<string>;
+  gateway: ChatGateway;
+  models: ModelRegistry;
   /** A service identity with an API key; returns the key and the principal id. */
   serviceWithKey(service: string, roles: string[], scopes: string[]): Promise<{ key: string; id: string }>;
 }
@@ -58,7 +68,15 @@ export interface HttpWorldOptions {
   trustedProxies?: string[];
   /** Serve HTTPS with these options (then `app.listen` for real TLS connections). */
   https?: ServerOptions;
+  /** The model registry (as in ward.json's `models`); none by default. */
+  models?: ModelConfigInput[];
+  gateway?: Partial<GatewayConfig>;
+  /** DNS for model endpoints (tests point names at chosen addresses). */
+  resolve?: Resolve;
 }
+
+/** The de-identification dictionaries, loaded once per test process (they take a moment). */
+let dictionaries: DeidDictionaries | undefined;
 
 export async function createHttpWorld(dialect: TestDialect, options: HttpWorldOptions = {}): Promise<HttpWorld> {
   const w = await createAuditWorld(dialect);
@@ -87,7 +105,15 @@ export async function createHttpWorld(dialect: TestDialect, options: HttpWorldOp
   const { views } = readViewsFile(DEFAULT_VIEWS_FILE);
   const records = buildRecords({ db: w.t.db, audit: serverAudit ?? w.log, clock: w.clock, provider, views: () => views, settings: { retentionYears: 0 } });
   const served = serverAudit === undefined ? services : build(serverAudit);
+  const gatewayConfig = gatewayConfigSchema.parse(options.gateway ?? {});
+  const { gateway, registry } = await buildGateway({
+    config: { models: (options.models ?? []).map((m) => modelConfigSchema.parse(m)), dataDir: keyDir, gateway: gatewayConfig },
+    audit: serverAudit ?? w.log, clock: w.clock, records: records.records, box,
+    dictionaries: (dictionaries ??= loadDictionaries()),
+    ...(options.resolve !== undefined ? { resolve: options.resolve } : {}),
+  });
   const app = await buildServer({
+    gateway, gatewayBodyLimit: gatewayConfig.bodyLimitBytes,
     logger, db: w.t.db, audit: serverAudit ?? w.log,
     accounts: served.accounts, sessions: served.sessions, mfa: served.mfa, authenticator: served.authenticator,
     access: served.access, breakGlass: served.breakGlass, records: records.records,
@@ -106,7 +132,7 @@ export async function createHttpWorld(dialect: TestDialect, options: HttpWorldOp
     ...w,
     ...services,
     ...records,
-    app, logs, login,
+    app, logs, login, gateway, models: registry,
     async userWithToken(username, accountRoles) {
       const { account, oneTimePassword } = await services.accounts.create({ username, roles: accountRoles }, SYSTEM_ACTOR);
       const password = `correct horse battery ${username} staple`;
@@ -121,6 +147,7 @@ export async function createHttpWorld(dialect: TestDialect, options: HttpWorldOp
     },
     async dispose() {
       await app.close();
+      await registry.close();
       await provider.close();
       await w.dispose();
       rmSync(keyDir, { recursive: true, force: true });
