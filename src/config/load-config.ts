@@ -38,7 +38,8 @@ export function loadConfig(sources: ConfigSources = {}): WardConfig {
   if (env.WARD_HOST) envValues.host = env.WARD_HOST;
   if (env.WARD_PORT) envValues.port = Number(env.WARD_PORT);
   if (env.WARD_LOG_LEVEL) envValues.logLevel = env.WARD_LOG_LEVEL;
-  if (env.WARD_EMBEDDED_MODEL) envValues.embeddedModel = { ...(fileValues.embeddedModel as object | undefined), path: env.WARD_EMBEDDED_MODEL };
+  // A path in the environment is read from the working directory, as a shell user expects.
+  if (env.WARD_EMBEDDED_MODEL) envValues.embeddedModel = { ...(fileValues.embeddedModel as object | undefined), path: resolve(sources.cwd ?? process.cwd(), env.WARD_EMBEDDED_MODEL) };
   if (env.WARD_ALLOW_PLAIN_HTTP) envValues.allowPlainHttp = env.WARD_ALLOW_PLAIN_HTTP === '1' || env.WARD_ALLOW_PLAIN_HTTP === 'true';
   const flagValues: Record<string, unknown> = {};
   if (sources.flags?.port !== undefined) flagValues.port = sources.flags.port;

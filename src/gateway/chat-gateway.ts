@@ -79,7 +79,7 @@ function messagesDigestInput(messages: readonly ChatMessage[]): string {
 }
 
 /** Errors worth trying the next model in the chain for: the model failed, not the request. */
-const RETRYABLE = new Set(['model.upstream_error', 'model.upstream_busy', 'model.upstream_invalid', 'model.timeout', 'model.busy', 'model.embedded_unavailable']);
+const RETRYABLE = new Set(['model.upstream_error', 'model.upstream_busy', 'model.upstream_invalid', 'model.upstream_unreachable', 'model.upstream_timeout', 'model.timeout', 'model.busy', 'model.embedded_unavailable']);
 
 /** Characters of text before a released piece that the identifier scan looks at again (an identifier across the cut). */
 const SCAN_OVERLAP = 160;

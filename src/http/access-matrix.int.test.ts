@@ -30,6 +30,8 @@ interface Grant {
   purposes: readonly string[];
   /** Omitted: any relationship (or the route concerns no patient). */
   relationships?: readonly Relationship[];
+  /** Also allowed without a stated purpose (actions that never touch PHI). */
+  noPurpose?: boolean;
 }
 
 interface PolicyRouteCase {
@@ -101,6 +103,34 @@ const POLICY_ROUTES: Record<string, PolicyRouteCase> = {
       { roles: ['workflow'], purposes: ['HOPERAT', 'PATADMIN', 'TREAT', 'COVAUTH', 'HPAYMT'] },
     ],
   },
+  // Which models exist and where they run is no PHI: anyone signed in, with or without a
+  // purpose, except under the purposes the clinic refuses for everything (marketing,
+  // research, training).
+  'GET /v1/models': {
+    patient: false,
+    request: () => ({ method: 'GET', url: '/v1/models' }),
+    grants: [{ roles: ROLES, purposes: purposesOfUse.filter((p) => !['HMARKT', 'HRESCH', 'TRAIN'].includes(p)), noPurpose: true }],
+  },
+  // A prompt about a patient: each job's assistant for its own purposes and relationship, the
+  // de-identified quality-improvement uses without one, clinicians in an emergency only under
+  // the break-glass grant opened above; workflows and integrations act for the job they run.
+  // (The world has no model configured: a permitted cell reaches the route's 404 model.unknown.)
+  'POST /v1/chat/completions': {
+    patient: true,
+    request: (patient) => ({ method: 'POST', url: '/v1/chat/completions', headers: patient !== undefined ? { 'x-ward-patient': patient } : {}, payload: { model: 'none', messages: [{ role: 'user', content: 'Hello' }] } }),
+    grants: [
+      { roles: ['scheduler'], purposes: ['HOPERAT', 'PATADMIN'], relationships: ['care-team', 'assigned'] },
+      { roles: ['intake'], purposes: ['TREAT'], relationships: ['care-team', 'assigned'] },
+      { roles: ['prior-auth'], purposes: ['COVAUTH'], relationships: ['assigned'] },
+      { roles: ['coder'], purposes: ['HPAYMT', 'HOPERAT'], relationships: ['assigned'] },
+      { roles: ['coder', 'clinician'], purposes: ['HQUALIMP'] },
+      { roles: ['billing'], purposes: ['HPAYMT'], relationships: ['assigned'] },
+      { roles: ['clinician'], purposes: ['TREAT', 'COC', 'CAREMGT'], relationships: ['care-team', 'assigned'] },
+      { roles: ['clinician'], purposes: ['ETREAT', 'BTG'], relationships: ['none'] },
+      { roles: ['workflow'], purposes: ['HOPERAT', 'PATADMIN', 'TREAT', 'COVAUTH', 'HPAYMT'] },
+      { roles: ['integration'], purposes: ['TREAT', 'COC', 'HOPERAT', 'HQUALIMP', 'PATADMIN'] },
+    ],
+  },
 };
 
 /** Routes any authenticated principal may call on its own behalf (no PHI); `session` ones need a person's session. */
@@ -116,7 +146,7 @@ const SELF_ROUTES: Record<string, { session: boolean; request: InjectOptions }> 
 const PUBLIC_ROUTES = ['GET /healthz', 'GET /readyz', 'POST /v1/auth/login'];
 
 function allowed(route: PolicyRouteCase, role: Role, purpose: string | undefined, relationship: Relationship | undefined): boolean {
-  return route.grants.some((g) => g.roles.includes(role) && purpose !== undefined && g.purposes.includes(purpose)
+  return route.grants.some((g) => g.roles.includes(role) && (purpose === undefined ? g.noPurpose === true : g.purposes.includes(purpose))
     && (g.relationships === undefined || (relationship !== undefined && g.relationships.includes(relationship))));
 }
 
@@ -173,7 +203,7 @@ describe.each(testDialects().filter((d) => d.name === 'sqlite'))('authorization 
             const base = route.request(patient);
             const res = await w.app.inject({
               ...base,
-              headers: { authorization: `Bearer ${bearer.get(role)!.token}`, ...(purpose !== undefined ? { [PURPOSE_HEADER]: purpose } : {}) },
+              headers: { ...(base.headers as Record<string, string> | undefined), authorization: `Bearer ${bearer.get(role)!.token}`, ...(purpose !== undefined ? { [PURPOSE_HEADER]: purpose } : {}) },
             });
             const expectAllowed = allowed(route, role, purpose, relationship);
             const got = res.statusCode !== 403 && res.statusCode !== 401;

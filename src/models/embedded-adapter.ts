@@ -239,6 +239,7 @@ export class EmbeddedAdapter implements ModelAdapter {
           signal: stop.signal,
           stopOnAbortSignal: false,
           maxTokens: request.maxTokens,
+          // Absent: node-llama-cpp's default 0, greedy and repeatable (topP and seed then do nothing).
           temperature: request.temperature,
           topP: request.topP,
           seed: request.seed,

@@ -234,6 +234,18 @@ describe('OpenAiCompatibleAdapter: upstream failures', () => {
     await expect(collect(adapter.stream(ask('ping'), live()))).rejects.toMatchObject({ code: 'model.upstream_invalid' });
   });
 
+  it('reports a server that is not listening as model.upstream_unreachable', async () => {
+    const gone = await startFakeOpenAiUpstream();
+    const url = gone.url;
+    await gone.close();
+    const adapter = adapterFor({ endpoint: url });
+    await expect(adapter.complete(ask('ping'), live())).rejects.toMatchObject({
+      code: 'model.upstream_unreachable',
+      status: 502,
+      extra: { transportCode: 'ECONNREFUSED' },
+    });
+  });
+
   it('refuses a response larger than maxResponseBytes', async () => {
     const adapter = adapterFor({ endpoint: upstream.url }, { maxResponseBytes: 2048 });
     upstream.setBehaviour({ kind: 'reply', text: 'x'.repeat(10_000) });
@@ -247,6 +259,15 @@ describe('OpenAiCompatibleAdapter: upstream failures', () => {
 });
 
 describe('OpenAiCompatibleAdapter: cancellation', () => {
+  // A fresh server, so every disconnect it counts comes from the test that waits for it.
+  let upstream: FakeUpstream;
+  beforeAll(async () => {
+    upstream = await startFakeOpenAiUpstream();
+  });
+  afterAll(async () => {
+    await upstream.close();
+  });
+
   it('an abort mid-stream closes the upstream connection', async () => {
     upstream.setBehaviour({ kind: 'stream', chunks: Array.from({ length: 200 }, (_, i) => `w${i} `), delayMs: 20 });
     const adapter = adapterFor({ endpoint: upstream.url });
@@ -260,6 +281,7 @@ describe('OpenAiCompatibleAdapter: cancellation', () => {
     };
     await expect(run()).rejects.toMatchObject({ code: 'model.cancelled', status: 499 });
     await disconnected;
+    expect(upstream.disconnects).toBe(1);
     expect(deltas).toBe(2);
   });
 

@@ -54,6 +54,8 @@ export interface FakeUpstreamOptions {
   readonly behaviour?: FakeBehaviour;
   /** The model name `/v1/models` lists. */
   readonly modelName?: string;
+  /** Keep every request in `received` (default true; a benchmark turns it off to keep memory flat). */
+  readonly record?: boolean;
 }
 
 const CHARS_PER_TOKEN = 4;
@@ -157,6 +159,7 @@ function sleep(ms: number): Promise<void> {
 export async function startFakeOpenAiUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   let behaviour: FakeBehaviour = options.behaviour ?? { kind: 'reply' };
   const modelName = options.modelName ?? 'fake-model';
+  const record = options.record ?? true;
   const received: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
   let connections = 0;
@@ -256,7 +259,7 @@ export async function startFakeOpenAiUpstream(options: FakeUpstreamOptions = {})
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer): void => {
-    received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw });
+    if (record) received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw });
     // A client that leaves before the answer is complete: what cancellation must cause.
     res.on('close', () => {
       if (!res.writableFinished) noteDisconnect();
