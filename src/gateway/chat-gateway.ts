@@ -202,6 +202,8 @@ export class ChatGateway {
     if (maxTokens > limits.maxTokens) {
       throw new WardError('request.invalid', `max_tokens exceeds model ${model.id}'s limit of ${limits.maxTokens}`, { status: 400 });
     }
+    // An unusable schema is the caller's mistake: refused (400) before any model is called.
+    if (call.request.jsonSchema !== undefined) this.deps.jsonGuard.compile(call.request.jsonSchema.schema);
     const verdict = this.deps.rateLimits.admit(caller.who.id, model.id);
     if (!verdict.ok) {
       throw new WardError(verdict.code, verdict.code === 'gateway.quota_exhausted' ? 'the daily token quota is used up' : 'too many requests', { status: 429, extra: { retryAfterSeconds: verdict.retryAfterSeconds } });

@@ -216,6 +216,7 @@ describe.each(testDialects())('model gateway over HTTP on $name', (dialect: Test
     expectProblem(await post({ model: 'local', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://169.254.169.254/' } }] }] }), 400, 'request.invalid');
     expectProblem(await post({ ...chat('hi'), store: true }), 400, 'request.invalid');
     expectProblem(await post({ ...chat('hi'), max_tokens: 100_000 }), 400, 'request.invalid');
+    expectProblem(await post({ ...chat('hi'), response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', properties: { a: { $ref: 'http://169.254.169.254/schema' } } } } } }), 400, 'guard.schema_invalid');
     expectProblem(await post(chat('hi'), { authorization: `Bearer ${key}` }), 403, 'policy.purpose_required');
     expectProblem(await post(chat('hi'), { [PURPOSE_HEADER]: 'TREAT' }), 401, 'auth.unauthenticated');
     expect(upstream.received).toHaveLength(0);
