@@ -80,8 +80,12 @@ export type ModelLimits = z.infer<typeof modelLimitsSchema>;
 
 export const gatewayConfigSchema = z
   .object({
-    /** Largest accepted request body for the model API, bytes. */
-    bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1_048_576),
+    /**
+     * Largest accepted request body for the model API, bytes. Every byte is scanned for PHI on
+     * the event loop (about 1.5 s per MB of adversarial text), so the default is 256 KiB: a
+     * 64k-token conversation.
+     */
+    bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(262_144),
     /** Requests per identity per minute across all models (0: no limit). */
     requestsPerMinute: z.number().int().min(0).max(1_000_000).default(600),
     /** Requests per model per minute, all identities together (0: no limit). */

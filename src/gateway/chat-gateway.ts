@@ -25,7 +25,8 @@ import { identifierCandidates, identifierScopeVerdict } from '../guards/identifi
 import type { IdentifierCandidate } from '../guards/identifier-scope-guard.js';
 import { StreamHoldback } from '../guards/stream-holdback.js';
 import type { RateLimits } from './rate-limits.js';
-import { planPrompt, reidentify } from './prompt-plan.js';
+import { planPrompt, reidentify, reidentifyJson } from './prompt-plan.js';
+import { normalizeText } from './normalize-text.js';
 import type { ExternalPhiRule, PromptPlan } from './prompt-plan.js';
 import { chatAuditEntry } from './chat-audit.js';
 import type { ChatAuditFacts } from './chat-audit.js';
@@ -190,6 +191,8 @@ export class ChatGateway {
   /** The model, its purposes, the caller's limits and the token cap: refusals before any work. */
   private admit(call: ChatCall, caller: ChatCaller, state: CallState): { model: RegisteredModel; maxTokens: number } {
     const model = this.deps.registry.get(call.model);
+    // The audit names only models Ward knows: an unknown name is the caller's text.
+    if (model === undefined) state.facts.model = 'unknown';
     if (model === undefined) throw new WardError('model.unknown', 'no such model; GET /v1/models lists the models you may use', { status: 404 });
     state.facts.zone = model.zone;
     const purpose = caller.auditFields.purpose;
@@ -242,7 +245,9 @@ export class ChatGateway {
 
   /** Block an answer that names a patient other than the one in scope (or any patient, with none in scope). */
   private async guardIdentifiers(text: string, caller: ChatCaller, state: CallState): Promise<void> {
-    const candidates = identifierCandidates(text, analyze(text, this.deps.dictionaries));
+    // Normalized first: a zero-width space or fullwidth digits must not hide an identifier.
+    const normalized = normalizeText(text);
+    const candidates = identifierCandidates(normalized, analyze(normalized, this.deps.dictionaries));
     if (candidates.length === 0) return;
     const owners = await this.deps.identifierOwners(candidates);
     const patient = caller.auditFields.patient;
@@ -303,7 +308,14 @@ export class ChatGateway {
       }
       return { model: m, plan, result };
     });
-    const text = this.finish(answer.result.text, answer.plan, caller, state);
+    let text = this.finish(answer.result.text, answer.plan, caller, state);
+    if (request.jsonSchema !== undefined && text !== answer.result.text) {
+      // Originals put back inside JSON strings (escaped), then the schema is checked again: an
+      // original may be longer than the schema allows, or outside an enum of placeholders.
+      text = reidentifyJson(answer.result.text, answer.plan.placeholders);
+      const verdict = this.deps.jsonGuard.check(request.jsonSchema.schema, text, answer.result.finishReason);
+      if (!verdict.ok) throw new WardError(verdict.code, 'the answer did not satisfy the requested schema once re-identified', { status: 502 });
+    }
     await this.guardIdentifiers(text, caller, state);
     state.facts.responseHash = this.deps.hashText(text);
     return { model: answer.model, text, finishReason: answer.result.finishReason, usage: answer.result.usage, deidentified: answer.plan.deidentified };
@@ -334,18 +346,26 @@ export class ChatGateway {
       state.facts.attempts += 1;
       const release = await m.slots.acquire(caller.signal);
       const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(), m.config.limits.timeoutMs);
+      // The slot is given back at the timeout even if the consumer stopped reading (the generator
+      // is then suspended and its finally would not run until it is resumed or returned).
+      const timer = setTimeout(() => {
+        timeout.abort();
+        release();
+      }, m.config.limits.timeoutMs);
       const signal = AbortSignal.any([caller.signal, timeout.signal]);
       const holdback = new StreamHoldback();
       let released = '';
       let started = false;
+      let counted = false;
       try {
         const release1 = async (raw: string): Promise<string> => {
           const piece = this.finish(raw, plan, caller, state);
           if (piece === '') return '';
-          // Look at the piece with some text before it, so an identifier cut by the holdback is seen whole.
-          const window = released.slice(-SCAN_OVERLAP) + piece;
-          await this.guardIdentifiers(window, caller, state);
+          // The piece is judged with text before it and everything received but not yet
+          // released after it, so an identifier that straddles a cut (digit groups with spaces
+          // between them) is seen whole before any part of it leaves.
+          const pending = this.finish(holdback.text.slice(holdback.released), plan, caller, state);
+          await this.guardIdentifiers(released.slice(-SCAN_OVERLAP) + piece + pending, caller, state);
           released += piece;
           return piece;
         };
@@ -366,6 +386,7 @@ export class ChatGateway {
             }
             if (rest !== '') yield { type: 'delta', text: rest };
             this.countTokens(caller, state, event.usage);
+            counted = true;
             state.facts.responseHash = this.deps.hashText(released);
             yield { type: 'end', finishReason: event.finishReason, usage: event.usage };
             return;
@@ -382,6 +403,12 @@ export class ChatGateway {
       } finally {
         clearTimeout(timer);
         release();
+        // A stream that stopped early still used the model: an estimate (4 characters a token)
+        // counts against the quota, or dropping streams would make the quota free.
+        if (!counted) {
+          const promptChars = plan.request.messages.reduce((n, msg) => n + msg.content.length, 0);
+          this.countTokens(caller, state, { promptTokens: Math.ceil(promptChars / 4), completionTokens: Math.ceil(holdback.text.length / 4) });
+        }
       }
     }
   }

@@ -62,4 +62,27 @@ describe('planPrompt', () => {
     expect(plan({ request: request(PHI), zone: 'baa', patient: 'pat-1' })).toMatchObject({ send: true, deidentified: false });
     expect(plan({ request: request(CLEAN), zone: 'baa' })).toMatchObject({ send: true });
   });
+
+  it('judges and sends normalized text: zero-width characters and fullwidth digits do not hide an SSN', () => {
+    for (const ssn of ['1\u200B2\u200B3-4\u200B5-6789', '１２３-４５-６７８９', '123\u00AD-45\u00AD-6789']) {
+      const p = plan({ request: request(`Her SSN is ${ssn}, please file it.`), zone: 'external' });
+      if (!p.send) throw new Error('refused');
+      const sent = p.request.messages[1]!.content;
+      expect(sent).not.toMatch(/6\D{0,3}7\D{0,3}8\D{0,3}9/);
+      expect(p.categories).toContain('SSN');
+    }
+  });
+
+  it('refuses a name dressed in another script and a number in the schema that is an identifier', () => {
+    expect(plan({ request: request('Remind Jеssica Аlbright about Friday.'), zone: 'external' })).toMatchObject({ send: false, code: 'egress.deidentification_failed' });
+    const jsonSchema = { name: 'x', schema: { type: 'object', properties: { ssn: { const: 123456789 }, phone: { examples: [6175550143] } } } };
+    expect(plan({ request: request(CLEAN, { jsonSchema }), zone: 'external' })).toMatchObject({ send: false });
+  });
+
+  it('numbers placeholders after those the caller already wrote, so re-identification never swaps people', () => {
+    const p = plan({ zone: 'external', request: { messages: [{ role: 'assistant', content: '[NAME-1] has a follow-up.' }, { role: 'user', content: 'Also add Robert Smith to the list.' }], maxTokens: 10 } });
+    if (!p.send) throw new Error('refused');
+    expect(p.request.messages[1]!.content).toContain('[NAME-2]');
+    expect(reidentify('Reminder sent to [NAME-1] and [NAME-2].', p.placeholders)).toBe('Reminder sent to [NAME-1] and Robert Smith.');
+  });
 });

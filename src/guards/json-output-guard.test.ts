@@ -91,7 +91,13 @@ describe('JsonOutputGuard.compile', () => {
     ['an unknown dialect', { $schema: 'https://example.org/my-dialect', type: 'string' }],
     ['an async schema', { $async: true, type: 'string' }],
     ['a number JSON cannot express', { type: 'number', maximum: Number.POSITIVE_INFINITY }],
+    // A backtracking regular expression from a caller would stall the server (ReDoS).
+    ['a pattern', { type: 'object', properties: { v: { type: 'string', pattern: '^(a+)+$' } } }],
+    ['patternProperties', { type: 'object', patternProperties: { '^(a+)+$': { type: 'string' } } }],
   ];
+  it('still accepts a property that happens to be called "pattern"', () => {
+    expect(() => new JsonOutputGuard().compile({ type: 'object', properties: { pattern: { type: 'string' } } })).not.toThrow();
+  });
   for (const [what, schema] of bad) {
     it(`refuses ${what} with guard.schema_invalid (400)`, () => {
       const e = schemaError(() => new JsonOutputGuard().compile(schema));

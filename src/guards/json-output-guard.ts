@@ -219,6 +219,12 @@ function refuseRemoteRefs(value: unknown): void {
     const ref = record[keyword];
     if (typeof ref === 'string' && !ref.startsWith('#')) throw invalid('the response schema references a document other than itself');
   }
+  // A caller's regular expression runs on JavaScript's backtracking engine over the model's
+  // output on the main thread: `^(a+)+$` against 30 characters stalls the whole server for
+  // seconds (ReDoS). Without a linear-time engine (RE2) patterns are refused (fail closed).
+  if (typeof record.pattern === 'string' || (typeof record.patternProperties === 'object' && record.patternProperties !== null)) {
+    throw invalid('regular expressions (pattern, patternProperties) are not supported in response schemas');
+  }
   for (const child of Object.values(record)) refuseRemoteRefs(child);
 }
 

@@ -40,7 +40,7 @@ const KNOWN_FIELDS = new Set([
 const UNSUPPORTED_FIELDS = new Set(['tools', 'tool_choice', 'functions', 'function_call', 'parallel_tool_calls', 'audio', 'modalities', 'prediction', 'logit_bias', 'top_logprobs', 'web_search_options', 'service_tier', 'reasoning_effort']);
 
 const chatBody = z.object({
-  model: z.string().min(1).max(128),
+  model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/, 'must be a model id'),
   messages: z.array(message).min(1).max(1024),
   max_tokens: z.number().int().min(1).optional(),
   max_completion_tokens: z.number().int().min(1).optional(),
