@@ -71,9 +71,16 @@ const chatBody = z.object({
   logprobs: z.literal(false).optional(),
   // Asking a vendor to keep the conversation would be a disclosure Ward cannot account for.
   store: z.literal(false).optional(),
-  metadata: z.record(z.string().max(64), z.string().max(512)).optional(),
+  // Checked as one value: a refusal names the field, never a key inside it (a key can be a name).
+  metadata: z.custom<Record<string, string>>(isSmallStringRecord, 'must be an object of at most 16 short strings').optional(),
 }).strict();
 type ChatBody = z.infer<typeof chatBody>;
+
+function isSmallStringRecord(v: unknown): boolean {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const entries = Object.entries(v);
+  return entries.length <= 16 && entries.every(([k, x]) => k.length <= 64 && typeof x === 'string' && x.length <= 512);
+}
 
 function checkFields(body: unknown): void {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new WardError('request.invalid', 'the body must be a JSON object', { status: 400 });
