@@ -4,6 +4,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { WardSchema } from './schema.js';
 import type { WardDatabase } from './ward-database.js';
 import { WardError } from '../shared/ward-error.js';
+import { withStatementCache } from './statement-cache.js';
 
 export interface SqliteOptions {
   file: string;
@@ -50,7 +51,7 @@ export function openSqlite(options: SqliteOptions): WardDatabase {
     }
     raw.pragma(`max_page_count = ${options.maxPageCount}`);
   }
-  const db = new Kysely<WardSchema>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<WardSchema>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return {
     db,
     dialect: 'sqlite',
