@@ -63,6 +63,11 @@ describeAdapterConformance('openai-compatible (fake upstream)', async () => adap
   exactText: (prompt) => `echo: ${prompt}`,
 });
 
+// TGI takes the schema as `{type: "json", value}`: the same cases in its dialect.
+describeAdapterConformance('openai-compatible, TGI dialect (fake upstream)', async () => adapterFor({ endpoint: upstream.url, dialect: 'tgi' }), {
+  exactText: (prompt) => `echo: ${prompt}`,
+});
+
 describe('OpenAiCompatibleAdapter: the upstream request', () => {
   it('builds the body from ChatRequest fields only (openai dialect)', async () => {
     const adapter = adapterFor({ endpoint: upstream.url, upstreamModel: 'served-name' }, { apiKey: 'test-key-1' });
