@@ -31,7 +31,7 @@ module.exports = {
     layer('auth', ['shared', 'storage', 'audit', 'policy']),
     layer('records', ['shared', 'storage', 'audit', 'policy']),
     layer('models', ['shared', 'config', 'storage', 'audit', 'deid']),
-    layer('gateway', ['shared', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards']),
+    layer('gateway', ['shared', 'config', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards']),
     layer('workflows', ['shared', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards', 'gateway']),
     layer('http', ['shared', 'config', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards', 'gateway', 'workflows']),
     layer('cli', ['shared', 'config', 'storage', 'audit', 'auth', 'policy', 'records', 'deid', 'models', 'guards', 'gateway', 'workflows', 'http', 'main']),

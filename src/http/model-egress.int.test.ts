@@ -9,7 +9,6 @@
  * logs nor the audit hold the prompt. DNS is a test resolver; every address is synthetic
  * (203.0.113.0/24 and 198.51.100.0/24 are documentation ranges, RFC 5737).
  */
-import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testDialects } from '../storage/testing/test-databases.js';
@@ -22,11 +21,10 @@ import { PURPOSE_HEADER } from './route-access.js';
 import { startFakeOpenAiUpstream } from '../models/testing/fake-openai-upstream.js';
 import type { FakeUpstream } from '../models/testing/fake-openai-upstream.js';
 import type { ModelConfigInput } from '../config/models-config.js';
-import { gatewayConfigSchema, modelConfigSchema } from '../config/models-config.js';
+import { modelConfigSchema } from '../config/models-config.js';
 import type { Resolve, ResolvedAddress } from '../models/egress/guarded-lookup.js';
-import { buildGateway } from '../main.js';
-import { SecretBox } from '../storage/secret-box.js';
-import { loadDictionaries } from '../deid/load-dictionaries.js';
+import { ModelRegistry } from '../models/model-registry.js';
+import { OpenAiCompatibleAdapter } from '../models/openai-compatible-adapter.js';
 
 /** Synthetic canaries: what the logs and the audit must never hold. */
 const PHI_PROMPT = 'Draft a reminder for Jessica Albright, SSN 123-45-6789, phone (617) 555-0143, email jessica.albright@example.com, born March 3, 1961.';
@@ -118,8 +116,6 @@ describe.each(testDialects())('model egress over HTTP on $name', (dialect: TestD
   it('stops the start when an endpoint is an IP literal Ward may not reach, naming the model and not the address', async () => {
     const hw = await createHttpWorld(dialect);
     w = hw;
-    const box = new SecretBox({ activeId: 'kek-1', keys: new Map([['kek-1', randomBytes(32)]]) });
-    const dictionaries = loadDictionaries();
     const refusedAtStart: ModelConfigInput[] = [
       onPrem('public-on-prem', 'http://203.0.113.7:8000/v1'),
       external('public-undeclared', 'https://203.0.113.7/v1'),
@@ -129,9 +125,10 @@ describe.each(testDialects())('model egress over HTTP on $name', (dialect: TestD
       onPrem('unspecified', 'http://0.0.0.0:8000/v1'),
     ];
     for (const bad of refusedAtStart) {
-      const started = buildGateway({
-        config: { models: [modelConfigSchema.parse(onPrem('fine', upstream.url)), modelConfigSchema.parse(bad)], dataDir: '/nonexistent', gateway: gatewayConfigSchema.parse({}) },
-        audit: hw.log, clock: hw.clock, records: hw.records, box, dictionaries, resolve,
+      // What the composition root does at start (main.ts openModelAdapter) for each configured model.
+      const started = ModelRegistry.open([modelConfigSchema.parse(onPrem('fine', upstream.url)), modelConfigSchema.parse(bad)], (config) => {
+        if (config.adapter !== 'openai-compatible') throw new Error('unexpected adapter');
+        return Promise.resolve(new OpenAiCompatibleAdapter({ config, resolve }));
       });
       const id = (bad as { id: string }).id;
       await expect(started, id).rejects.toMatchObject({ code: 'config.model_endpoint', extra: { modelId: id } });

@@ -14,10 +14,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialects } from '../storage/testing/test-databases.js';
 import type { TestDialect } from '../storage/testing/test-databases.js';
-import { createHttpWorld } from '../http/testing/http-world.js';
-import type { HttpWorld } from '../http/testing/http-world.js';
-import { audited, everythingWritten } from '../http/testing/http-assertions.js';
-import { PURPOSE_HEADER } from '../http/route-access.js';
+import { createHttpWorld } from './testing/http-world.js';
+import type { HttpWorld } from './testing/http-world.js';
+import { audited, everythingWritten } from './testing/http-assertions.js';
+import { PURPOSE_HEADER } from './route-access.js';
 import { startFakeOpenAiUpstream } from '../models/testing/fake-openai-upstream.js';
 import type { FakeUpstream, ReceivedRequest } from '../models/testing/fake-openai-upstream.js';
 
