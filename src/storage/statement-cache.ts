@@ -1,8 +1,10 @@
 /**
  * Prepared statements kept for reuse on the SQLite connection. Kysely's SQLite driver prepares
  * every statement on every execution; on the model gateway's path (authentication, the access
- * decision, two audit transactions, an index look-up: about 15 statements a call) preparing
- * was a quarter of the server's CPU (`npm run bench:gateway` with `WARD_BENCH_PROFILE=1`).
+ * decision, two audit transactions, an index look-up: about 15 statements a call) `prepare` was
+ * 8.6% of the server's profile (`npm run bench:gateway` with `WARD_BENCH_PROFILE=1`), 0.7% with
+ * this cache; the CPU per call moved by less than the machine's noise (1.79 vs 1.88 ms in one
+ * same-conditions pair of runs), so treat it as a small saving, not a fix.
  *
  * A statement busy with an unfinished `iterate` (a streamed query) cannot run again until it
  * finishes, so a busy one is never handed out twice: a fresh statement is prepared instead.
