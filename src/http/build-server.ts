@@ -74,6 +74,9 @@ export interface ServerDeps {
  * included). The request id lands in log lines and the immutable audit log, so a caller's
  * value is kept only when it cannot spell a name or a date of birth.
  */
+/** Routes of the OpenAI-compatible model API. */
+const OPENAI_ROUTES = /^\/v1\/(chat\/completions|models)$/;
+
 const UUID_TEXT = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 
 /** Headers every response carries, including those Fastify answers before any hook runs. */
@@ -143,7 +146,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }
     const retryAfter = isWardError(error) ? error.extra.retryAfterSeconds : undefined;
     if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
-    void reply.status(doc.status).type(PROBLEM_CONTENT_TYPE).send(doc);
+    // The model API's callers are OpenAI SDKs: they read `error.{message,code}` (an RFC 9457
+    // extension member here), so a refusal reaches the application as Ward's code.
+    const body = OPENAI_ROUTES.test(req.routeOptions.url ?? '') ? { ...doc, error: { message: doc.detail ?? doc.title, type: 'ward_error', code: doc.code } } : doc;
+    void reply.status(doc.status).type(PROBLEM_CONTENT_TYPE).send(body);
   });
 
   app.setNotFoundHandler((req, reply) => {
