@@ -17,6 +17,7 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { WardError } from '../shared/ward-error.js';
+import { LruMap } from '../shared/lru-map.js';
 
 export type JsonVerdict =
   | { readonly ok: true; readonly value: unknown }
@@ -51,17 +52,22 @@ interface Compiled {
 }
 
 export class JsonOutputGuard {
-  private readonly maxSchemas: number;
-  /** Canonical schema text -> compiled validator; Map order is least recently used first. */
-  private readonly cache = new Map<string, Compiled>();
+  /**
+   * Canonical schema text -> compiled validator, least recently used dropped first. ajv keeps
+   * every compiled schema in its own cache until told otherwise: an eviction removes it there too.
+   */
+  private readonly cache: LruMap<string, Compiled>;
   private readonly draft07: Ajv;
   private readonly draft2020: Ajv2020;
 
   constructor(options: JsonOutputGuardOptions = {}) {
-    this.maxSchemas = options.maxSchemas ?? 256;
-    if (!Number.isInteger(this.maxSchemas) || this.maxSchemas < 1) {
+    const maxSchemas = options.maxSchemas ?? 256;
+    if (!Number.isInteger(maxSchemas) || maxSchemas < 1) {
       throw new WardError('config.invalid', 'json output guard needs maxSchemas >= 1');
     }
+    this.cache = new LruMap(maxSchemas, (_key, evicted) => {
+      evicted.ajv.removeSchema(evicted.schema);
+    });
     const ajvOptions: Options = {
       allErrors: false, // stop at the first failure: cheaper, and one reason is enough to refuse
       // OpenAI-style schemas carry keywords ajv's strict mode rejects (descriptions on $defs,
@@ -106,11 +112,7 @@ export class JsonOutputGuard {
   private compiled(schema: Record<string, unknown>): Compiled {
     const key = canonicalSchemaText(schema);
     const hit = this.cache.get(key);
-    if (hit !== undefined) {
-      this.cache.delete(key);
-      this.cache.set(key, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     // A fresh copy: later changes to the caller's object cannot change what was compiled.
     const copy = JSON.parse(key) as Record<string, unknown>;
     refuseRemoteRefs(copy);
@@ -132,13 +134,6 @@ export class JsonOutputGuard {
     }
     const entry: Compiled = { validate, schema: copy, ajv, declared: declaredNames(copy) };
     this.cache.set(key, entry);
-    while (this.cache.size > this.maxSchemas) {
-      const oldest = this.cache.entries().next();
-      if (oldest.done === true) break;
-      this.cache.delete(oldest.value[0]);
-      // ajv keeps every compiled schema in its own cache until told otherwise: bound it with ours.
-      oldest.value[1].ajv.removeSchema(oldest.value[1].schema);
-    }
     return entry;
   }
 

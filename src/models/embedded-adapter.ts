@@ -31,6 +31,7 @@ import type {
   LlamaModel,
 } from 'node-llama-cpp';
 import { WardError } from '../shared/ward-error.js';
+import { LruMap } from '../shared/lru-map.js';
 import type {
   ChatMessage,
   ChatRequest,
@@ -59,7 +60,7 @@ export class EmbeddedAdapter implements ModelAdapter {
 
   private readonly free: LlamaContextSequence[];
   private readonly waiters: Waiter[] = [];
-  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private readonly grammars = new LruMap<string, Promise<LlamaGrammar>>(GRAMMAR_CACHE_SIZE);
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Fires on close(): stops every generation still running. */
   private readonly closing = new AbortController();
@@ -318,12 +319,7 @@ export class EmbeddedAdapter implements ModelAdapter {
     const grammarSchema = toGrammarSchema(schema);
     const key = stableKey(grammarSchema);
     const cached = this.grammars.get(key);
-    if (cached !== undefined) {
-      // Least recently used goes first: re-insert on every hit.
-      this.grammars.delete(key);
-      this.grammars.set(key, cached);
-      return cached;
-    }
+    if (cached !== undefined) return cached;
     const built = Promise.resolve()
       .then(() => this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(grammarSchema as GbnfJsonSchema))
       .catch((e: unknown) => {
@@ -331,10 +327,6 @@ export class EmbeddedAdapter implements ModelAdapter {
         throw schemaUnsupported('the grammar builder rejected it', e);
       });
     this.grammars.set(key, built);
-    if (this.grammars.size > GRAMMAR_CACHE_SIZE) {
-      const oldest = this.grammars.keys().next().value;
-      if (oldest !== undefined) this.grammars.delete(oldest);
-    }
     return built;
   }
 }

@@ -12,29 +12,20 @@
  */
 import type Database from 'better-sqlite3';
 import type { SqliteDatabase } from 'kysely';
+import { LruMap } from '../shared/lru-map.js';
 
 export function withStatementCache(raw: Database.Database, maxStatements = 512): SqliteDatabase {
-  const cache = new Map<string, Database.Statement>();
+  const cache = new LruMap<string, Database.Statement>(maxStatements);
   return {
     close() {
       cache.clear();
       raw.close();
     },
     prepare(sql: string) {
-      let statement = cache.get(sql);
-      if (statement !== undefined) {
-        if (statement.busy) return raw.prepare(sql);
-        // Least recently used goes first: move this one to the end.
-        cache.delete(sql);
-        cache.set(sql, statement);
-        return statement;
-      }
-      statement = raw.prepare(sql);
+      const cached = cache.get(sql);
+      if (cached !== undefined) return cached.busy ? raw.prepare(sql) : cached;
+      const statement = raw.prepare(sql);
       cache.set(sql, statement);
-      if (cache.size > maxStatements) {
-        const oldest = cache.keys().next().value;
-        if (oldest !== undefined) cache.delete(oldest);
-      }
       return statement;
     },
   };
