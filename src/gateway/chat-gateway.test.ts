@@ -14,6 +14,7 @@ import { testDictionaries } from '../deid/testing/detect-text.js';
 import { fixedClock } from '../shared/clock.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AuditEntryInput } from '../audit/audit-entry.js';
+import { WardError } from '../shared/ward-error.js';
 
 function adapterOf(deltas: readonly string[]): ModelAdapter {
   return {
@@ -30,9 +31,15 @@ function adapterOf(deltas: readonly string[]): ModelAdapter {
   };
 }
 
-async function gatewayWith(deltas: readonly string[], options: { owners?: Record<string, string[]>; tokensPerDay?: number; timeoutMs?: number } = {}) {
+async function gatewayWith(deltas: readonly string[], options: { owners?: Record<string, string[]>; tokensPerDay?: number; timeoutMs?: number; auditFails?: boolean } = {}) {
   const entries: AuditEntryInput[] = [];
-  const audit = { append: (e: AuditEntryInput) => { entries.push(e); return Promise.resolve({ seq: entries.length, chainHash: '' }); } } as unknown as AuditLog;
+  const audit = {
+    append: (e: AuditEntryInput) => {
+      if (options.auditFails === true) return Promise.reject(new WardError('audit.write_failed', 'the audit log could not be written', { status: 503 }));
+      entries.push(e);
+      return Promise.resolve({ seq: entries.length, chainHash: '' });
+    },
+  } as unknown as AuditLog;
   const clock = fixedClock(new Date('2026-11-29T10:00:00Z'));
   const registry = await ModelRegistry.open(
     [modelConfigSchema.parse({ id: 'm', adapter: 'openai-compatible', endpoint: 'http://127.0.0.1:9/v1', zone: 'on-prem', limits: { concurrency: 1, queue: 0, timeoutMs: options.timeoutMs ?? 60_000 } })],
@@ -104,5 +111,15 @@ describe('ChatGateway', () => {
     await expect(gateway.complete({ ...call, model: 'Jessica.Albright' }, caller())).rejects.toMatchObject({ code: 'model.unknown', status: 404 });
     expect(JSON.stringify(entries)).not.toContain('Albright');
     expect(entries[0]).toMatchObject({ outcome: 'error', reason: 'model.unknown', resource: { type: 'Model', id: 'unknown' } });
+  });
+
+  it('ends a stream only once its audit entry is durable: a failed append ends it with the error, never the end event', async () => {
+    const { gateway } = await gatewayWith(words(30), { auditFails: true });
+    const kinds: string[] = [];
+    await expect((async () => {
+      for await (const p of gateway.stream(call, caller())) kinds.push(p.type);
+    })()).rejects.toMatchObject({ code: 'audit.write_failed' });
+    expect(kinds).toContain('delta');
+    expect(kinds).not.toContain('end');
   });
 });

@@ -118,20 +118,28 @@ export class ChatGateway {
     const state = this.begin(call, caller, true);
     let sentAny = false;
     try {
+      // The end of the answer (`[DONE]` on the wire) is sent only once the call's audit entry
+      // is durable: a failed append ends the stream with an error instead.
+      let end: Extract<ChatStreamPiece, { type: 'end' }> | undefined;
       if (call.request.jsonSchema !== undefined) {
         const answer = await this.completeWithGuards(call, caller, state);
         yield { type: 'start', model: answer.model, deidentified: answer.deidentified };
         sentAny = true;
         yield { type: 'delta', text: answer.text };
-        yield { type: 'end', finishReason: answer.finishReason, usage: answer.usage };
+        end = { type: 'end', finishReason: answer.finishReason, usage: answer.usage };
       } else {
         for await (const piece of this.streamWithGuards(call, caller, state)) {
+          if (piece.type === 'end') {
+            end = piece;
+            continue;
+          }
           yield piece;
           sentAny = true;
         }
       }
       this.audited.add(state);
       await this.deps.audit.append(chatAuditEntry({ ...state.facts, outcome: 'success', latencyMs: this.elapsed(state) }));
+      if (end !== undefined) yield end;
     } catch (e) {
       state.facts.partial = sentAny;
       throw await this.failed(state, e);

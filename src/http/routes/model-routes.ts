@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ChatGateway, ChatCall, ChatCaller, ChatStreamPiece } from '../../gateway/chat-gateway.js';
 import type { RegisteredModel } from '../../models/model-registry.js';
@@ -172,7 +172,7 @@ function chunk(f: StreamFrame, delta: Record<string, string>, finish: string | n
 }
 
 /** Server-sent events in OpenAI's chunk format; a failure after the first byte becomes an `error` event and the stream ends without `[DONE]`. */
-async function* sseOf(f: StreamFrame, first: ChatStreamPiece | undefined, rest: AsyncGenerator<ChatStreamPiece>): AsyncGenerator<string> {
+async function* sseOf(f: StreamFrame, first: ChatStreamPiece | undefined, rest: AsyncGenerator<ChatStreamPiece>, log: FastifyBaseLogger): AsyncGenerator<string> {
   try {
     yield chunk(f, { role: 'assistant', content: '' }, null);
     let piece = first;
@@ -191,6 +191,8 @@ async function* sseOf(f: StreamFrame, first: ChatStreamPiece | undefined, rest: 
     }
   } catch (e) {
     const code = isWardError(e) ? e.code : 'internal.error';
+    // The status line has left already, so the error handler never sees this: log it here (code only).
+    if (!isWardError(e) || e.status >= 500) log.error({ code, err: { type: (e as Error | undefined)?.constructor?.name ?? 'unknown' } }, 'stream failed');
     yield `data: ${JSON.stringify({ error: { code, type: 'ward_error', message: isWardError(e) && e.status < 500 ? e.message : code } })}\n\n`;
   } finally {
     await rest.return(undefined);
@@ -247,6 +249,6 @@ export const modelRoutes: FastifyPluginAsync<{ gateway: ChatGateway; bodyLimit: 
     });
     const frame: StreamFrame = { id, created, model: start.model.id, includeUsage: body.stream_options?.include_usage === true };
     void reply.header('content-type', 'text/event-stream; charset=utf-8').header('x-accel-buffering', 'no');
-    return reply.send(Readable.from(sseOf(frame, next.done === true ? undefined : next.value, pieces), { objectMode: false }));
+    return reply.send(Readable.from(sseOf(frame, next.done === true ? undefined : next.value, pieces, req.log), { objectMode: false }));
   });
 };
