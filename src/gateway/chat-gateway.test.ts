@@ -31,7 +31,7 @@ function adapterOf(deltas: readonly string[]): ModelAdapter {
   };
 }
 
-async function gatewayWith(deltas: readonly string[], options: { owners?: Record<string, string[]>; tokensPerDay?: number; timeoutMs?: number; auditFails?: boolean } = {}) {
+async function gatewayWith(deltas: readonly string[], options: { owners?: Record<string, string[]>; tokensPerDay?: number; timeoutMs?: number; auditFails?: boolean; lookups?: string[] } = {}) {
   const entries: AuditEntryInput[] = [];
   const audit = {
     append: (e: AuditEntryInput) => {
@@ -48,7 +48,10 @@ async function gatewayWith(deltas: readonly string[], options: { owners?: Record
   const gateway = new ChatGateway({
     registry, audit, clock, dictionaries: testDictionaries(), jsonGuard: new JsonOutputGuard(),
     rateLimits: new RateLimits({ requestsPerMinute: 0, modelRequestsPerMinute: 0, tokensPerDay: options.tokensPerDay ?? 0, clock }),
-    identifierOwners: (cs) => Promise.resolve(new Map(cs.map((c) => [c.value, options.owners?.[c.value] ?? []]))),
+    identifierOwners: (cs) => {
+      options.lookups?.push(...cs.map((c) => c.value));
+      return Promise.resolve(new Map(cs.map((c) => [c.value, options.owners?.[c.value] ?? []])));
+    },
     hashText: (t) => t.length.toString(16).padStart(64, '0'),
     settings: { externalPhi: 'deidentify', reidentifyExternal: true },
   });
@@ -121,5 +124,13 @@ describe('ChatGateway', () => {
     })()).rejects.toMatchObject({ code: 'audit.write_failed' });
     expect(kinds).toContain('delta');
     expect(kinds).not.toContain('end');
+  });
+
+  it('looks an identifier of a streamed answer up once and counts it once, though it is judged in overlapping windows', async () => {
+    const lookups: string[] = [];
+    const { gateway, entries } = await gatewayWith(['Her ', 'SSN ', 'is ', '123-45-6789. ', ...words(60)], { lookups });
+    for await (const _piece of gateway.stream(call, caller('alice'))) { /* drain */ }
+    expect(lookups.filter((v) => v === '123-45-6789')).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ outcome: 'success', details: { unresolvedIds: 1 } });
   });
 });

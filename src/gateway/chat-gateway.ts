@@ -88,6 +88,15 @@ const SCAN_OVERLAP = 160;
 interface CallState {
   facts: ChatAuditFacts;
   started: number;
+  /** Owners of identifier values already looked up in this call (a stream re-reads overlapping windows). */
+  owners: Map<string, string[]>;
+  /** Identifier values found in the answer that no patient owns. */
+  unresolved: Set<string>;
+}
+
+/** The error of a model that did not answer within its limit. */
+function timedOut(m: RegisteredModel): WardError {
+  return new WardError('model.timeout', `model ${m.id} did not answer within ${m.config.limits.timeoutMs} ms`, { status: 504 });
 }
 
 export class ChatGateway {
@@ -174,7 +183,7 @@ export class ChatGateway {
       partial: false,
       unresolvedIdentifiers: 0,
     };
-    return { facts, started: performance.now() };
+    return { facts, started: performance.now(), owners: new Map(), unresolved: new Set() };
   }
 
   private elapsed(state: CallState): number {
@@ -199,9 +208,11 @@ export class ChatGateway {
   /** The model, its purposes, the caller's limits and the token cap: refusals before any work. */
   private admit(call: ChatCall, caller: ChatCaller, state: CallState): { model: RegisteredModel; maxTokens: number } {
     const model = this.deps.registry.get(call.model);
-    // The audit names only models Ward knows: an unknown name is the caller's text.
-    if (model === undefined) state.facts.model = 'unknown';
-    if (model === undefined) throw new WardError('model.unknown', 'no such model; GET /v1/models lists the models you may use', { status: 404 });
+    if (model === undefined) {
+      // The audit names only models Ward knows: an unknown name is the caller's text.
+      state.facts.model = 'unknown';
+      throw new WardError('model.unknown', 'no such model; GET /v1/models lists the models you may use', { status: 404 });
+    }
     state.facts.zone = model.zone;
     const purpose = caller.auditFields.purpose;
     const purposes = model.config.purposes;
@@ -257,17 +268,20 @@ export class ChatGateway {
     const normalized = normalizeText(text);
     const candidates = identifierCandidates(normalized, analyze(normalized, this.deps.dictionaries));
     if (candidates.length === 0) return;
-    const owners = await this.deps.identifierOwners(candidates);
+    const unknown = candidates.filter((c) => !state.owners.has(c.value));
+    if (unknown.length > 0) for (const [value, ids] of await this.deps.identifierOwners(unknown)) state.owners.set(value, ids);
     const patient = caller.auditFields.patient;
-    const verdict = identifierScopeVerdict({ candidates, owners, ...(patient !== undefined ? { scopePatient: patient } : {}) });
+    const verdict = identifierScopeVerdict({ candidates, owners: state.owners, ...(patient !== undefined ? { scopePatient: patient } : {}) });
     if (!verdict.ok) {
       throw new WardError(verdict.code, 'the answer named a patient outside the scope of this request and was withheld', { status: 502, extra: { types: verdict.types.join('+') } });
     }
-    state.facts.unresolvedIdentifiers += verdict.unresolved;
+    // Counted once per value: a streamed answer is judged in overlapping windows.
+    for (const c of candidates) if ((state.owners.get(c.value) ?? []).length === 0) state.unresolved.add(c.value);
+    state.facts.unresolvedIdentifiers = state.unresolved.size;
   }
 
   /** Run `attempt` on the model, then on its fallbacks while the failure is the model's. */
-  private async withFallback<T>(model: RegisteredModel, state: CallState, attempt: (m: RegisteredModel) => Promise<T>): Promise<T> {
+  private async withFallback<T>(model: RegisteredModel, attempt: (m: RegisteredModel) => Promise<T>): Promise<T> {
     const chain = this.deps.registry.chain(model);
     let last: unknown;
     for (const m of chain) {
@@ -289,7 +303,7 @@ export class ChatGateway {
     try {
       return await work(AbortSignal.any([caller.signal, timeout.signal]));
     } catch (e) {
-      if (timeout.signal.aborted && !caller.signal.aborted) throw new WardError('model.timeout', `model ${m.id} did not answer within ${m.config.limits.timeoutMs} ms`, { status: 504 });
+      if (timeout.signal.aborted && !caller.signal.aborted) throw timedOut(m);
       throw e;
     } finally {
       clearTimeout(timer);
@@ -301,7 +315,7 @@ export class ChatGateway {
     const { model, maxTokens } = this.admit(call, caller, state);
     const request: ChatRequest = { ...call.request, maxTokens };
     const plans = new Map<TrustZone, PromptPlan>();
-    const answer = await this.withFallback(model, state, async (m) => {
+    const answer = await this.withFallback(model, async (m) => {
       const plan = this.planFor(m.zone, request, caller, plans, state);
       state.facts.answeredBy = { id: m.id, zone: m.zone, ...(m.baa !== undefined ? { baa: m.baa } : {}) };
       let result = await this.call(m, plan.request, caller, state);
@@ -402,7 +416,7 @@ export class ChatGateway {
         }
         throw new WardError('model.upstream_invalid', 'the model stream ended without its end event', { status: 502 });
       } catch (e) {
-        const err = timeout.signal.aborted && !caller.signal.aborted ? new WardError('model.timeout', `model ${m.id} did not answer within ${m.config.limits.timeoutMs} ms`, { status: 504 }) : e;
+        const err = timeout.signal.aborted && !caller.signal.aborted ? timedOut(m) : e;
         // Fallback only while nothing has been sent: a stream cannot be taken back.
         if (started || !isWardError(err) || !RETRYABLE.has(err.code) || i === chain.length - 1) {
           if (started) state.facts.responseHash = this.deps.hashText(released);
